@@ -1,0 +1,18 @@
+"""Genre Lab: music-genre classification research on GTZAN with mel spectrograms.
+
+Run with ``streamlit run app.py``.
+"""
+
+import streamlit as st
+
+from pages.common import dataset_picker
+
+st.set_page_config(page_title="Genre Lab", page_icon="🎛️", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+]
+
+page = st.navigation(PAGES)
+dataset_picker()
+page.run()

@@ -1,0 +1,80 @@
+"""GTZAN's published metadata (shipped in ``data/gtzan/``, see SOURCES.md), joined on manifests.
+
+- Sturm's artist/title index (MIRUM 2012),
+- the fault-filtered split of Kereliuk, Sturm & Larsen (IEEE TMM 2015),
+- a partial fault catalog (exact repetitions, distortions, artist repetitions).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from core.genres import GENRES
+from core.settings import GTZAN_META_DIR
+
+SPLIT_PARTS: tuple[str, ...] = ("train", "valid", "test")
+_TRACK_RE = re.compile(r"^(?P<genre>[a-z]+)\.?(?P<num>\d{5})$")
+
+
+def track_id_from_name(name: str) -> str | None:
+    """GTZAN excerpt name of a file: ``blues.00042.wav`` and ``blues00042.png`` -> ``blues.00042``.
+
+    Returns None for names that are not GTZAN excerpts.
+    """
+    stem = Path(name).name.split(".wav")[0].split(".au")[0].split(".png")[0]
+    match = _TRACK_RE.match(stem.lower())
+    if not match or match["genre"] not in GENRES:
+        return None
+    return f"{match['genre']}.{match['num']}"
+
+
+@cache
+def load_index(meta_dir: Path = GTZAN_META_DIR) -> pd.DataFrame:
+    """Sturm's index: one row per excerpt: ``track_id``, ``artist``, ``title`` ("" if unknown)."""
+    rows = []
+    for line in (meta_dir / "GTZANindex.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or ":::" not in line:
+            continue
+        name, artist, title = (part.strip() for part in (line.split(":::") + ["", ""])[:3])
+        track = track_id_from_name(name)
+        if track:
+            rows.append((track, artist, title))
+    return pd.DataFrame(rows, columns=["track_id", "artist", "title"]).drop_duplicates("track_id")
+
+
+@cache
+def load_filtered_split(meta_dir: Path = GTZAN_META_DIR) -> dict[str, str]:
+    """The fault-filtered split: ``track_id -> "train" | "valid" | "test"`` (930 excerpts)."""
+    split: dict[str, str] = {}
+    for part in SPLIT_PARTS:
+        for line in (meta_dir / f"{part}_filtered.txt").read_text(encoding="utf-8").split():
+            track = track_id_from_name(line)
+            if track:
+                split[track] = part
+    return split
+
+
+@cache
+def load_faults(meta_dir: Path = GTZAN_META_DIR) -> pd.DataFrame:
+    """The fault catalog: ``track_id, fault, related, detail`` (partial, see SOURCES.md)."""
+    faults = pd.read_csv(meta_dir / "gtzan_faults.csv", dtype=str, keep_default_na=False)
+    return faults.rename(columns={"file": "track_id"})
+
+
+def join_gtzan_metadata(manifest: pd.DataFrame, meta_dir: Path = GTZAN_META_DIR) -> pd.DataFrame:
+    """Add ``artist, title, faults, filtered_split`` to a manifest of GTZAN-named clips."""
+    index = load_index(meta_dir).set_index("track_id")
+    faults = (
+        load_faults(meta_dir).groupby("track_id")["fault"].agg(lambda f: ";".join(sorted(set(f))))
+    )
+    split = load_filtered_split(meta_dir)
+    out = manifest.copy()
+    out["artist"] = out["track_id"].map(index["artist"]).fillna("")
+    out["title"] = out["track_id"].map(index["title"]).fillna("")
+    out["faults"] = out["track_id"].map(faults).fillna("")
+    out["filtered_split"] = out["track_id"].map(split).fillna("")
+    return out

@@ -1,0 +1,36 @@
+"""Shared fixtures: tiny generated audio, and the optional real GTZAN sample beside the checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+SHARED_GTZAN = Path(__file__).resolve().parents[2] / "shared" / "gtzan"
+
+
+@pytest.fixture(scope="session")
+def shared_gtzan() -> Path:
+    """The real GTZAN sample (``../shared/gtzan``); the test is skipped when it is absent."""
+    if not (SHARED_GTZAN / "audio_sample").is_dir():
+        pytest.skip("real GTZAN sample (../shared/gtzan) not present")
+    return SHARED_GTZAN
+
+
+def write_tone(
+    path: Path,
+    seconds: float = 0.5,
+    sr: int = 22050,
+    freq: float = 440.0,
+    channels: int = 1,
+    fmt: str | None = None,
+) -> Path:
+    """Write a short sine tone; the format follows the extension unless ``fmt`` is given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * sr)) / sr
+    y = 0.3 * np.sin(2 * np.pi * freq * t).astype(np.float32)
+    data = np.repeat(y[:, None], channels, axis=1) if channels > 1 else y
+    sf.write(path, data, sr, format=fmt)
+    return path
