@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+
+# Tests never write into the checkout's data/ and models/: they get a fresh pair per session.
+# (Set before any ``core`` import, since core.settings reads the environment once.)
+_SCRATCH = Path(tempfile.mkdtemp(prefix="genrelab-tests-"))
+os.environ["GENRELAB_DATA_DIR"] = str(_SCRATCH / "data")
+os.environ["GENRELAB_MODELS_DIR"] = str(_SCRATCH / "models")
 
 SHARED_GTZAN = Path(__file__).resolve().parents[2] / "shared" / "gtzan"
 
