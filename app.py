@@ -7,10 +7,10 @@ import streamlit as st
 
 from pages.common import dataset_picker
 
-st.set_page_config(page_title="Genre Lab", page_icon="🎛️", layout="wide")
+st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
 ]
 
 page = st.navigation(PAGES)

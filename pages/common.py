@@ -30,24 +30,31 @@ def dataset_picker() -> None:
     spec = st.session_state[_KEY]
     local = {f"data/{p.relative_to(DATA_DIR)}": str(p) for p in local_datasets()}
     options = [_DEMO_LABEL, *local, _FOLDER_LABEL, _UPLOAD_LABEL]
-    current = _DEMO_LABEL if spec == DEMO else next(
-        (label for label, path in local.items() if path == spec), _FOLDER_LABEL)
+    current = (
+        _DEMO_LABEL
+        if spec == DEMO
+        else next((label for label, path in local.items() if path == spec), _FOLDER_LABEL)
+    )
     with st.sidebar:
         st.subheader("Dataset")
-        choice = st.selectbox("Source", options, index=options.index(current),
-                              label_visibility="collapsed")
+        choice = st.selectbox(
+            "Source", options, index=options.index(current), label_visibility="collapsed"
+        )
         if choice == _DEMO_LABEL:
             _select(DEMO)
         elif choice in local:
             _select(local[choice])
         elif choice == _FOLDER_LABEL:
-            typed = st.text_input("Folder or archive path", value="" if spec == DEMO else spec,
-                                  placeholder="/path/to/GTZAN or genres.tar.gz")
-            if typed and st.button("Open", use_container_width=True):
+            typed = st.text_input(
+                "Folder or archive path",
+                value="" if spec == DEMO else spec,
+                placeholder="/path/to/GTZAN or genres.tar.gz",
+            )
+            if typed and st.button("Open", width="stretch"):
                 _select(typed.strip())
         else:
             upload = st.file_uploader("Dataset archive", type=["zip", "gz", "tgz", "tar"])
-            if upload is not None and st.button("Open archive", use_container_width=True):
+            if upload is not None and st.button("Open archive", width="stretch"):
                 try:
                     _select(str(save_upload(upload.name, upload.getvalue())))
                 except GenreLabError as exc:
@@ -63,7 +70,7 @@ def _select(spec: str) -> None:
 
 
 def current_dataset() -> Dataset | None:
-    """The dataset chosen in the sidebar, or None (with a clear message shown) if it can't be read."""
+    """The dataset chosen in the sidebar, or None (with the reason shown) if it can't be read."""
     spec = st.session_state.get(_KEY, DEMO)
     try:
         return load_dataset(spec)

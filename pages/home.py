@@ -6,7 +6,7 @@ from core import plots
 from core.dataset import summarize
 from pages.common import current_dataset
 
-st.title("🎛️ Genre Lab")
+st.title(":material/graphic_eq: Genre Lab")
 st.caption(
     "Music-genre classification research on GTZAN with mel spectrograms: look at the data as it "
     "really is, tune spectrograms, train and compare CNNs, predict the genre of a clip."
@@ -34,9 +34,9 @@ cols[2].metric("Genres", len(s.per_genre))
 cols[3].metric("Audio", f"{s.durations.get('total_minutes', 0):.0f} min" if s.durations else "—")
 
 left, right = st.columns(2)
-left.plotly_chart(plots.clips_per_genre(s.per_genre), use_container_width=True)
+left.plotly_chart(plots.clips_per_genre(s.per_genre), width="stretch")
 if s.durations:
-    right.plotly_chart(plots.duration_histogram(dataset.manifest), use_container_width=True)
+    right.plotly_chart(plots.duration_histogram(dataset.manifest), width="stretch")
     rates = ", ".join(f"{rate} Hz ({n} clips)" for rate, n in s.sample_rates.items())
     right.caption(
         f"Per clip: min {s.durations['min']:.1f} s, median {s.durations['median']:.1f} s, "
@@ -47,7 +47,7 @@ else:
 
 if len(s.problems):
     st.warning(f"{len(s.problems)} file(s) could not be read and are left out of everything:")
-    st.dataframe(s.problems, hide_index=True, use_container_width=True)
+    st.dataframe(s.problems, hide_index=True, width="stretch")
 if s.fault_counts:
     faults = ", ".join(f"**{kind}** {n}" for kind, n in s.fault_counts.items())
     st.markdown(f"Known faults flagged on clips: {faults}.")
@@ -55,7 +55,7 @@ if s.artists_known:
     st.markdown(f"Artist known for **{s.artists_known}** of {s.clips} clips.")
 
 with st.expander("Per-genre table"):
-    st.dataframe(s.per_genre.round(1), hide_index=True, use_container_width=True)
+    st.dataframe(s.per_genre.round(1), hide_index=True, width="stretch")
 
 st.subheader("What next")
 st.markdown(

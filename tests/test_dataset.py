@@ -214,4 +214,3 @@ def test_real_kaggle_images(shared_gtzan):
 def test_summary_text(tmp_path):
     text = format_summary(summarize(discover(_gtzan(tmp_path / "g"))))
     assert "4 clips, 4 readable" in text and "blues" in text and "22050 Hz x4" in text
-

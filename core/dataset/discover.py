@@ -131,7 +131,7 @@ def _find_layout(path: Path) -> tuple[Path, str, list[tuple[str, Path]]]:
 
 
 def _skip_wrappers(path: Path) -> Path:
-    """Descend through folders that hold nothing but one folder of folders (as archives often do)."""
+    """Descend through folders holding only one folder of folders (as archives often do)."""
     while True:
         entries = [e for e in path.iterdir() if not e.name.startswith((".", "__MACOSX"))]
         if len(entries) != 1 or not entries[0].is_dir():

@@ -1,0 +1,250 @@
+"""Safe unpacking of zip and tar(.gz) archives that users upload or download.
+
+Every member is checked before it is written: no absolute paths, no ``..`` escapes, no drive
+letters or backslashes, no links, devices or fifos. The number of members and the bytes actually
+written are capped while extracting, so an archive that lies about its sizes is still stopped.
+Extraction goes to a temporary folder beside the destination, renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+from typing import IO, NoReturn
+
+from core.errors import ArchiveError
+from core.settings import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS, UNPACK_DIR
+
+ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip", ".tar.gz", ".tgz", ".tar")
+
+_CHUNK = 1 << 20
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def is_archive(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` has the name of an archive Genre Lab unpacks (.zip, .tar.gz, .tgz, .tar)."""
+    return Path(path).name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def archive_dest(archive: Path, root: Path = UNPACK_DIR) -> Path:
+    """A stable folder under ``root`` for ``archive``: its name plus a short hash of its bytes.
+
+    Two uploads of the same archive map to the same folder, so it is unpacked only once.
+    """
+    archive = Path(archive)
+    try:
+        digest = file_sha256(archive)
+    except OSError as exc:
+        raise ArchiveError(f"Cannot read the archive {archive.name}: {exc}.") from exc
+    stem = archive.name
+    for suffix in ARCHIVE_SUFFIXES:
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    stem = _UNSAFE_NAME_CHARS.sub("_", stem).strip("._") or "archive"
+    return Path(root) / f"{stem}-{digest[:12]}"
+
+
+def unpack_archive(
+    archive: Path,
+    dest: Path,
+    max_bytes: int = MAX_ARCHIVE_BYTES,
+    max_members: int = MAX_ARCHIVE_MEMBERS,
+) -> Path:
+    """Unpack a zip or tar(.gz) archive safely into ``dest`` and return ``dest``.
+
+    Parameters
+    ----------
+    archive
+        The archive file; its format is detected from its content, not its name.
+    dest
+        Folder to create. If it already exists it is a complete earlier unpacking (it only
+        appears by an atomic rename) and is returned as is.
+    max_bytes
+        Most bytes all members together may unpack to, counted while writing.
+    max_members
+        Most entries (files and folders) the archive may hold.
+
+    Raises
+    ------
+    ArchiveError
+        The file is not a readable archive, a member is unsafe, or a limit is exceeded.
+        Nothing is left behind in that case.
+    """
+    archive, dest = Path(archive), Path(dest)
+    if dest.is_dir():
+        return dest
+    if dest.exists():
+        raise ArchiveError(f"Cannot unpack into {dest}: a file of that name is in the way.")
+    if not archive.is_file():
+        raise ArchiveError(f"The archive {archive.name} does not exist.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    try:
+        try:
+            _extract(archive, tmp.resolve(), max_bytes, max_members)
+        except (
+            tarfile.TarError,
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+            RuntimeError,
+        ) as exc:  # RuntimeError: encrypted or unsupported zip members
+            raise ArchiveError(
+                f"Cannot unpack {archive.name}: it is corrupt or unreadable ({exc})."
+            ) from exc
+        try:
+            os.rename(tmp, dest)
+        except OSError as exc:
+            if not dest.is_dir():  # not a concurrent unpacking of the same archive
+                raise ArchiveError(f"Cannot move the unpacked files into {dest}: {exc}.") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already after a successful rename
+    return dest
+
+
+def _extract(archive: Path, out: Path, max_bytes: int, max_members: int) -> None:
+    budget = _Budget(archive.name, max_bytes)
+    # Tar first: a plain tar whose last member is a zip could pass zipfile's end-record sniffing.
+    if _is_tarfile(archive):
+        _extract_tar(archive, out, budget, max_members)
+    elif zipfile.is_zipfile(archive):
+        _extract_zip(archive, out, budget, max_members)
+    else:
+        raise ArchiveError(f"{archive.name} is not a zip or tar archive, or it is corrupt.")
+
+
+def _is_tarfile(archive: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(archive)
+    except (OSError, EOFError, zlib.error):
+        return False
+
+
+class _Budget:
+    """Counts bytes written across members and stops once ``max_bytes`` is passed."""
+
+    def __init__(self, archive_name: str, max_bytes: int) -> None:
+        self.archive_name = archive_name
+        self.max_bytes = max_bytes
+        self.used = 0
+
+    def _fail(self, member: str) -> NoReturn:
+        mib, size = divmod(self.max_bytes, 2**20)
+        limit = f"{mib} MiB" if mib and not size else f"{self.max_bytes:,} bytes"
+        raise ArchiveError(
+            f"{self.archive_name} unpacks to more than {limit} (stopped at member "
+            f"{member!r}); it is too large or a zip bomb."
+        )
+
+    def reserve(self, member: str, declared: int) -> None:
+        """Fail early when a member's declared size already breaks the limit."""
+        if self.used + max(declared, 0) > self.max_bytes:
+            self._fail(member)
+
+    def copy(self, member: str, src: IO[bytes], target: Path) -> None:
+        """Stream ``src`` into ``target``, counting every byte actually written."""
+        with target.open("wb") as dst:
+            while chunk := src.read(_CHUNK):
+                self.used += len(chunk)
+                if self.used > self.max_bytes:
+                    self._fail(member)
+                dst.write(chunk)
+
+
+def _safe_target(out: Path, name: str) -> Path | None:
+    """The path inside ``out`` a member named ``name`` unpacks to; None for the root itself."""
+    if "\\" in name or "\x00" in name:
+        raise ArchiveError(f"Unsafe member {name!r}: backslashes and NUL bytes are not allowed.")
+    if name.startswith("/") or _DRIVE.match(name):
+        raise ArchiveError(f"Unsafe member {name!r}: absolute paths are not allowed.")
+    parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]
+    if ".." in parts:
+        raise ArchiveError(f"Unsafe member {name!r}: '..' would write outside the destination.")
+    if not parts:
+        return None
+    target = out.joinpath(*parts)
+    if not target.resolve().is_relative_to(out):
+        raise ArchiveError(f"Unsafe member {name!r}: it would write outside the destination.")
+    return target
+
+
+def _check_count(archive_name: str, count: int, max_members: int) -> None:
+    if count > max_members:
+        raise ArchiveError(
+            f"{archive_name} holds more than {max_members} members; "
+            "that is more than Genre Lab accepts."
+        )
+
+
+def _extract_zip(archive: Path, out: Path, budget: _Budget, max_members: int) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        infos = zf.infolist()
+        _check_count(archive.name, len(infos), max_members)
+        targets = []
+        for info in infos:  # validate everything before writing anything
+            mode = info.external_attr >> 16
+            if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+                raise ArchiveError(
+                    f"Unsafe member {info.filename!r}: links, devices and fifos are not allowed."
+                )
+            targets.append(_safe_target(out, info.filename))
+        for info, target in zip(infos, targets, strict=True):
+            if target is None:
+                continue
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            budget.reserve(info.filename, info.file_size)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src:
+                budget.copy(info.filename, src, target)
+
+
+def _extract_tar(archive: Path, out: Path, budget: _Budget, max_members: int) -> None:
+    with tarfile.open(archive, "r:*") as tf:
+        for count, member in enumerate(tf, start=1):
+            _check_count(archive.name, count, max_members)
+            if not (member.isfile() or member.isdir()):
+                kind = "link" if member.issym() or member.islnk() else "device or fifo"
+                raise ArchiveError(
+                    f"Unsafe member {member.name!r}: it is a {kind}; "
+                    "only files and folders are allowed."
+                )
+            target = _safe_target(out, member.name)
+            if hasattr(tarfile, "data_filter"):  # Python's own checks, on top of ours
+                try:
+                    tarfile.data_filter(member, str(out))
+                except tarfile.FilterError as exc:
+                    raise ArchiveError(f"Unsafe member {member.name!r}: {exc}.") from exc
+            if target is None:
+                continue
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            budget.reserve(member.name, member.size)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            src = tf.extractfile(member)
+            if src is None:
+                raise ArchiveError(f"Cannot read member {member.name!r} of {archive.name}.")
+            with src:
+                budget.copy(member.name, src, target)
