@@ -4,17 +4,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-from core.dataset import Dataset, discover
+from core import audio, plots
+from core.dataset import Dataset, Summary, discover
 from core.dataset.library import DEMO, local_datasets, resolve, save_upload
 from core.errors import GenreLabError
-from core.settings import DATA_DIR
+from core.settings import DATA_DIR, SAMPLE_RATE
 
 _KEY = "dataset_spec"
+_SHELL = "_ran_through_app"
 _DEMO_LABEL = "Demo dataset (synthetic, built in)"
 _FOLDER_LABEL = "A folder on this machine…"
 _UPLOAD_LABEL = "Upload an archive (.zip / .tar.gz)…"
+
+
+def mark_shell() -> None:
+    """Called by app.py before it runs a page: the page then knows the shell (sidebar) ran."""
+    st.session_state[_SHELL] = True
+
+
+def require_shell() -> None:
+    """First line of every page: route a page run without app.py back through it.
+
+    With a ``pages/`` folder beside app.py, Streamlit runs a deep link (``/explore``) on a
+    freshly started server as a bare page script, until some session has called
+    ``st.navigation``. Switching that mode off and rerunning goes through app.py instead.
+    """
+    if st.session_state.pop(_SHELL, False):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 @st.cache_data(show_spinner="Reading the dataset…", max_entries=8)
@@ -77,3 +101,62 @@ def current_dataset() -> Dataset | None:
     except GenreLabError as exc:
         st.error(f"Could not open the dataset **{Path(spec).name or spec}**: {exc}")
         return None
+
+
+def show_overview(dataset: Dataset, s: Summary) -> None:
+    """Headline numbers, clips per genre, durations and unreadable files of a dataset."""
+    cols = st.columns(4)
+    cols[0].metric("Clips", s.clips)
+    cols[1].metric("Readable", s.readable, delta=-len(s.problems) or None)
+    cols[2].metric("Genres", len(s.per_genre))
+    cols[3].metric(
+        "Audio", f"{s.durations.get('total_minutes', 0):.0f} min" if s.durations else "—"
+    )
+
+    left, right = st.columns(2)
+    left.plotly_chart(plots.clips_per_genre(s.per_genre), width="stretch")
+    if s.durations:
+        right.plotly_chart(plots.duration_histogram(dataset.manifest), width="stretch")
+        rates = ", ".join(f"{rate} Hz ({n} clips)" for rate, n in s.sample_rates.items())
+        right.caption(
+            f"Per clip: min {s.durations['min']:.1f} s, median {s.durations['median']:.1f} s, "
+            f"max {s.durations['max']:.1f} s. Sample rates: {rates}."
+        )
+    else:
+        right.info("This dataset holds spectrogram images, not audio: durations are unknown.")
+
+    if len(s.problems):
+        st.warning(f"{len(s.problems)} file(s) could not be read and are left out of everything:")
+        st.dataframe(s.problems, hide_index=True, width="stretch")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def decode(path: str) -> np.ndarray:
+    """A clip decoded to mono float32 at the project's sample rate (cached)."""
+    return audio.load(path)
+
+
+def play(path: str) -> None:
+    """An audio player for any readable clip (decoded here, so .au plays in every browser)."""
+    try:
+        st.audio(decode(path), sample_rate=SAMPLE_RATE)
+    except GenreLabError as exc:
+        st.error(str(exc))
+
+
+def clip_viewer(row: pd.Series) -> None:
+    """Player, waveform and mel spectrogram of one manifest row (or the image, for image rows)."""
+    st.markdown(
+        f"#### {row['track_id']} · {row['genre']}"
+        + (f" · {row['artist']}" if row.get("artist") else "")
+        + (f" — {row['title']}" if row.get("title") else "")
+    )
+    if not row["readable"]:
+        st.error(row["problem"])
+        return
+    if row["kind"] == "image":
+        st.image(row["path"], caption="Kaggle mel-spectrogram image")
+        return
+    play(row["path"])
+    y = decode(row["path"])
+    st.plotly_chart(plots.waveform(y, SAMPLE_RATE), width="stretch")

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from core import plots
 from core.dataset import summarize
-from pages.common import current_dataset
+from pages.common import current_dataset, require_shell, show_overview
 
+require_shell()
 st.title(":material/graphic_eq: Genre Lab")
 st.caption(
     "Music-genre classification research on GTZAN with mel spectrograms: look at the data as it "
@@ -27,27 +27,8 @@ if s.layout == "demo":
         "(a folder or archive) to work on the real thing."
     )
 
-cols = st.columns(4)
-cols[0].metric("Clips", s.clips)
-cols[1].metric("Readable", s.readable, delta=-len(s.problems) or None)
-cols[2].metric("Genres", len(s.per_genre))
-cols[3].metric("Audio", f"{s.durations.get('total_minutes', 0):.0f} min" if s.durations else "—")
+show_overview(dataset, s)
 
-left, right = st.columns(2)
-left.plotly_chart(plots.clips_per_genre(s.per_genre), width="stretch")
-if s.durations:
-    right.plotly_chart(plots.duration_histogram(dataset.manifest), width="stretch")
-    rates = ", ".join(f"{rate} Hz ({n} clips)" for rate, n in s.sample_rates.items())
-    right.caption(
-        f"Per clip: min {s.durations['min']:.1f} s, median {s.durations['median']:.1f} s, "
-        f"max {s.durations['max']:.1f} s. Sample rates: {rates}."
-    )
-else:
-    right.info("This dataset holds spectrogram images, not audio: durations are unknown.")
-
-if len(s.problems):
-    st.warning(f"{len(s.problems)} file(s) could not be read and are left out of everything:")
-    st.dataframe(s.problems, hide_index=True, width="stretch")
 if s.fault_counts:
     faults = ", ".join(f"**{kind}** {n}" for kind, n in s.fault_counts.items())
     st.markdown(f"Known faults flagged on clips: {faults}.")

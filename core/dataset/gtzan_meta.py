@@ -78,3 +78,24 @@ def join_gtzan_metadata(manifest: pd.DataFrame, meta_dir: Path = GTZAN_META_DIR)
     out["faults"] = out["track_id"].map(faults).fillna("")
     out["filtered_split"] = out["track_id"].map(split).fillna("")
     return out
+
+
+def exact_repetition_groups(meta_dir: Path = GTZAN_META_DIR) -> list[list[str]]:
+    """Groups of excerpts that the catalog lists as exact repetitions of each other."""
+    rows = load_faults(meta_dir)
+    rows = rows[rows["fault"] == "exact_repetition"]
+    groups: list[set[str]] = []
+    for track, related in zip(rows["track_id"], rows["related"], strict=True):
+        members = {track, *filter(None, related.split(";"))}
+        touching = [g for g in groups if g & members]
+        for g in touching:
+            members |= g
+            groups.remove(g)
+        groups.append(members)
+    return sorted(sorted(g) for g in groups)
+
+
+def fault_filtered_excluded(meta_dir: Path = GTZAN_META_DIR) -> list[str]:
+    """The excerpts the fault-filtered split leaves out (70 of GTZAN's 1000)."""
+    kept = load_filtered_split(meta_dir)
+    return sorted(set(load_index(meta_dir)["track_id"]) - set(kept))
