@@ -1,0 +1,412 @@
+"""The run registry: one folder per training run under ``MODELS_DIR``, written atomically.
+
+Layout of ``<root>/<run_id>/``::
+
+    config.json        everything needed to reproduce the run (immutable once created)
+    meta.json          name and user (``rename_run`` rewrites it)
+    status.json        status, error, created/started/finished (ISO 8601, UTC), worker pid
+    events.jsonl       live progress, one JSON object per line (appended while training)
+    cancel             present once cancelling was requested
+    error.txt          traceback of a failed run
+    worker.log         the worker process's stdout and stderr
+    summary.json       summary metrics
+    fold_<i>/          history.json, predictions.csv, confusion.json, and the fold's weights
+
+A run appears in the registry only complete: it is assembled as ``.tmp-<id>`` and renamed into
+place, and deleted by renaming it to ``.trash-<id>`` first. Names starting with a dot are never
+listed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core import settings
+from core.atomic import dumps, fsync_dir, open_atomic, to_jsonable, write_json
+from core.errors import GenreLabError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class RunStatus(StrEnum):
+    """Life cycle of a run: queued -> running -> completed, failed or cancelled."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Whether the run is waiting or in progress (not finished)."""
+        return self in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class RunError(GenreLabError):
+    """A run does not exist, or cannot be changed in its current state."""
+
+
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: Python distributions whose versions are saved with every run.
+VERSIONED_PACKAGES = ("numpy", "torch", "tensorflow", "keras", "librosa", "scikit-learn")
+
+
+def library_versions() -> dict[str, str | None]:
+    """Versions of Python and the libraries a result depends on (``None``: not installed).
+
+    Read from package metadata, so nothing heavy (TensorFlow) is imported.
+    """
+    return dict(_library_versions())
+
+
+@functools.cache
+def _library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        candidates = (name, f"{name}-cpu") if name == "tensorflow" else (name,)
+        versions[name] = None
+        for dist in candidates:
+            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+                versions[name] = importlib.metadata.version(dist)
+                break
+    return versions
+
+
+def new_run_id() -> str:
+    """A sortable time stamp plus a short random suffix, e.g. ``20261125-131500-a1b2``."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Run:
+    """A handle on one run folder: its metadata as last read, and methods to write its files."""
+
+    id: str
+    dir: Path
+    config: dict = field(default_factory=dict)
+    name: str = ""
+    user: str = ""
+    status: RunStatus = RunStatus.QUEUED
+    error: str | None = None
+    created: datetime | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+    pid: int | None = None
+    summary: dict | None = None
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @classmethod
+    def from_dir(cls, path: str | os.PathLike, details: bool = True) -> Run:
+        """Read a run folder (without ``details``: only its status, which is quicker).
+
+        A missing or corrupt ``status.json`` or ``config.json`` gives a run marked failed that
+        says what is wrong (never an exception), so a broken run is shown, not hidden.
+        """
+        path = Path(path)
+        run = cls(id=path.name, dir=path)
+        try:
+            run._apply_status(_read_json(path / "status.json"))
+            if details:
+                run.config = _read_json(path / "config.json")
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            run.status = RunStatus.FAILED
+            run.error = f"This run's files are damaged or incomplete ({type(exc).__name__}: {exc})."
+        if not details:
+            return run
+        with contextlib.suppress(OSError, ValueError):
+            meta = _read_json(path / "meta.json")
+            run.name, run.user = str(meta.get("name", "")), str(meta.get("user", ""))
+        with contextlib.suppress(OSError, ValueError):
+            run.summary = _read_json(path / "summary.json")
+        return run
+
+    def _apply_status(self, state: dict) -> None:
+        self.status = RunStatus(state["status"])
+        self.error = state.get("error")
+        self.created = _time(state.get("created"))
+        self.started = _time(state.get("started"))
+        self.finished = _time(state.get("finished"))
+        self.pid = state.get("pid")
+
+    def _status_dict(self) -> dict:
+        def iso(t: datetime | None) -> str | None:
+            return t.isoformat(timespec="microseconds") if t else None
+
+        return {
+            "status": self.status.value,
+            "error": self.error,
+            "created": iso(self.created),
+            "started": iso(self.started),
+            "finished": iso(self.finished),
+            "pid": self.pid,
+        }
+
+    @property
+    def label(self) -> str:
+        """The name if the run has one, else its id."""
+        return self.name or self.id
+
+    def folds(self) -> list[int]:
+        """Indices of the folds that have a folder, ascending."""
+        found = (p.name.removeprefix("fold_") for p in self.dir.glob("fold_*") if p.is_dir())
+        return sorted(int(i) for i in found if i.isdigit())
+
+    def read_history(self, fold: int) -> list[dict]:
+        """Per-epoch history of one fold, as written by :meth:`write_history`."""
+        return _read_json(self.fold_dir(fold, create=False) / "history.json")
+
+    def read_predictions(self, fold: int) -> pd.DataFrame:
+        """Test predictions of one fold, as written by :meth:`write_predictions`."""
+        import pandas as pd
+
+        path = self.fold_dir(fold, create=False) / "predictions.csv"
+        return pd.read_csv(path, dtype={"track_id": str, "true": str, "predicted": str})
+
+    def read_confusion(self, fold: int) -> tuple[list[list[int]], list[str]]:
+        """``(matrix, labels)`` of one fold; rows are true labels, columns predicted ones."""
+        data = _read_json(self.fold_dir(fold, create=False) / "confusion.json")
+        return data["matrix"], data["labels"]
+
+    def read_events(self, since_offset: int = 0) -> tuple[list[dict], int]:
+        """Progress events appended after byte ``since_offset``, and the offset to pass next.
+
+        A last line still being written is left for the next call; a garbled line is skipped.
+        """
+        try:
+            with open(self.dir / "events.jsonl", "rb") as f:
+                f.seek(since_offset)
+                data = f.read()
+        except FileNotFoundError:
+            return [], since_offset
+        complete = data[: data.rfind(b"\n") + 1]
+        events = []
+        for line in complete.splitlines():
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                if isinstance(event, dict):
+                    events.append(event)
+        return events, since_offset + len(complete)
+
+    def cancel_requested(self) -> bool:
+        """Whether cancelling was requested (the flag file exists)."""
+        return (self.dir / "cancel").exists()
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def fold_dir(self, fold: int, create: bool = True) -> Path:
+        """The folder of fold ``fold`` (``fold_<i>``), created unless ``create`` is false."""
+        path = self.dir / f"fold_{int(fold)}"
+        if create:
+            path.mkdir(exist_ok=True)
+        return path
+
+    def write_history(self, fold: int, history: list[dict]) -> None:
+        """Save one fold's per-epoch history, one dict per epoch, e.g. ``{"epoch": 1,
+        "train_loss": .., "train_acc": .., "val_loss": .., "val_acc": ..}``."""
+        write_json(self.fold_dir(fold) / "history.json", list(history))
+
+    def write_predictions(self, fold: int, predictions: pd.DataFrame) -> None:
+        """Save one fold's test predictions: one row per clip, with columns ``track_id``,
+        ``true`` (label), optionally ``predicted``, and one probability column per genre."""
+        missing = {"track_id", "true"} - set(predictions.columns)
+        if missing:
+            raise ValueError(f"predictions need the columns {sorted(missing)}")
+        with open_atomic(self.fold_dir(fold) / "predictions.csv") as f:
+            predictions.to_csv(f, index=False)
+
+    def write_confusion(self, fold: int, matrix: Any, labels: Iterable[str]) -> None:
+        """Save one fold's confusion matrix (rows: true labels, columns: predicted labels)."""
+        import numpy as np
+
+        matrix, labels = np.asarray(matrix), [str(label) for label in labels]
+        if matrix.shape != (len(labels), len(labels)):
+            raise ValueError(f"confusion matrix of shape {matrix.shape} for {len(labels)} labels")
+        write_json(self.fold_dir(fold) / "confusion.json", {"labels": labels, "matrix": matrix})
+
+    def write_summary(self, summary: dict) -> None:
+        """Save the run's summary metrics (e.g. mean and std of the fold accuracies)."""
+        write_json(self.dir / "summary.json", summary)
+        self.summary = json.loads(dumps(summary))
+
+    def append_event(self, event: dict) -> None:
+        """Append one progress event (a JSON-serialisable dict) to ``events.jsonl``.
+
+        A ``"time"`` (Unix seconds) is added unless present. One ``write`` per line on an
+        append-only descriptor, so concurrent writers never interleave within a line.
+        """
+        line = json.dumps({"time": time.time(), **event}, default=to_jsonable) + "\n"
+        fd = os.open(self.dir / "events.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
+
+    def set_status(
+        self,
+        status: RunStatus | str,
+        error: str | None = None,
+        *,
+        pid: int | None = None,
+        only_from: Iterable[RunStatus] | None = None,
+    ) -> bool:
+        """Atomically rewrite ``status.json``; returns whether the status was changed.
+
+        With ``only_from``, the change happens only if the run's current status (re-read under
+        a lock, so concurrent processes agree) is one of them: a compare-and-set. ``running``
+        records ``pid`` and the start time, a final status the finish time.
+        """
+        status = RunStatus(status)
+        with _locked(self.dir):
+            self._apply_status(_read_json(self.dir / "status.json"))
+            if only_from is not None and self.status not in set(only_from):
+                return False
+            self.status, self.error = status, error
+            if status is RunStatus.RUNNING:
+                self.started, self.pid = datetime.now(UTC), pid
+            elif not status.active:
+                self.finished = datetime.now(UTC)
+            write_json(self.dir / "status.json", self._status_dict())
+        return True
+
+    def request_cancel(self) -> None:
+        """Write the cancel flag the worker polls (see :func:`core.training.jobs.cancel`)."""
+        (self.dir / "cancel").write_text(_now() + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def _locked(run_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the run (for read-modify-write of its small files)."""
+    with open(run_dir / ".lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def models_root(root: str | os.PathLike | None = None) -> Path:
+    """``root`` as a path, or ``settings.MODELS_DIR`` when it is None."""
+    return Path(root) if root is not None else settings.MODELS_DIR
+
+
+def run_dir(run_id: str, root: str | os.PathLike | None = None) -> Path:
+    """The folder of run ``run_id``; raises :class:`RunError` for a malformed id."""
+    if not isinstance(run_id, str) or not _ID_RE.fullmatch(run_id):
+        raise RunError(f"{run_id!r} is not a valid run id.")
+    return models_root(root) / run_id
+
+
+def create_run(
+    config: dict, name: str = "", user: str = "", root: str | os.PathLike | None = None
+) -> Run:
+    """Create a queued run holding ``config`` (plus ``library_versions`` unless given).
+
+    The folder is assembled as ``.tmp-<id>`` and renamed into place once complete.
+    """
+    root, name = models_root(root), name.strip()
+    root.mkdir(parents=True, exist_ok=True)
+    config_text = dumps({"library_versions": library_versions(), **config})
+    for _ in range(20):
+        run_id = new_run_id()
+        tmp, final = root / f".tmp-{run_id}", root / run_id
+        try:
+            tmp.mkdir()
+        except FileExistsError:
+            continue
+        run = Run(id=run_id, dir=tmp, config=json.loads(config_text), name=name, user=user)
+        run.created = datetime.now(UTC)
+        try:
+            with open_atomic(tmp / "config.json") as f:
+                f.write(config_text + "\n")
+            write_json(tmp / "meta.json", {"name": name, "user": user})
+            write_json(tmp / "status.json", run._status_dict())
+            os.rename(tmp, final)  # fails if another run took this id meanwhile
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if final.exists():
+                continue
+            raise
+        fsync_dir(root)
+        run.dir = final
+        return run
+    raise RunError(f"Could not find a free run id in {root}.")
+
+
+def list_runs(root: str | os.PathLike | None = None, details: bool = True) -> list[Run]:
+    """All runs, newest first; damaged ones are included, marked failed with the reason.
+
+    Without ``details`` only the status of each run is read (see :meth:`Run.from_dir`).
+    """
+    root = models_root(root)
+    if not root.is_dir():
+        return []
+    runs = []
+    for path in root.iterdir():
+        if path.name.startswith(".") or not _ID_RE.fullmatch(path.name) or not path.is_dir():
+            continue
+        run = Run.from_dir(path, details)
+        if run.status is RunStatus.FAILED and not path.is_dir():  # deleted while we read it
+            continue
+        runs.append(run)
+    oldest = datetime.min.replace(tzinfo=UTC)
+    runs.sort(key=lambda r: (r.created or oldest, r.id), reverse=True)
+    return runs
+
+
+def load_run(run_id: str, root: str | os.PathLike | None = None) -> Run:
+    """Read run ``run_id``; raises :class:`RunError` if there is no such run."""
+    path = run_dir(run_id, root)
+    if not path.is_dir():
+        raise RunError(f"There is no run {run_id!r} (it may have been deleted).")
+    return Run.from_dir(path)
+
+
+def rename_run(run_id: str, name: str, root: str | os.PathLike | None = None) -> Run:
+    """Give run ``run_id`` a display name (an empty name shows the id instead)."""
+    run = load_run(run_id, root)
+    with _locked(run.dir):
+        write_json(run.dir / "meta.json", {"name": name.strip(), "user": run.user})
+    run.name = name.strip()
+    return run
+
+
+def delete_run(run_id: str, root: str | os.PathLike | None = None) -> None:
+    """Delete run ``run_id`` and its files; a queued or running run must be cancelled first."""
+    run = load_run(run_id, root)
+    trash = run.dir.with_name(f".trash-{run.id}")
+    with _locked(run.dir):
+        run = Run.from_dir(run.dir)
+        if run.status.active:
+            raise RunError(
+                f"Run {run.label!r} is {run.status.value}: cancel it before deleting it."
+            )
+        os.rename(run.dir, trash)
+    shutil.rmtree(trash, ignore_errors=True)
