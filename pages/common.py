@@ -15,30 +15,9 @@ from core.errors import GenreLabError
 from core.settings import DATA_DIR, SAMPLE_RATE
 
 _KEY = "dataset_spec"
-_SHELL = "_ran_through_app"
 _DEMO_LABEL = "Demo dataset (synthetic, built in)"
 _FOLDER_LABEL = "A folder on this machine…"
 _UPLOAD_LABEL = "Upload an archive (.zip / .tar.gz)…"
-
-
-def mark_shell() -> None:
-    """Called by app.py before it runs a page: the page then knows the shell (sidebar) ran."""
-    st.session_state[_SHELL] = True
-
-
-def require_shell() -> None:
-    """First line of every page: route a page run without app.py back through it.
-
-    With a ``pages/`` folder beside app.py, Streamlit runs a deep link (``/explore``) on a
-    freshly started server as a bare page script, until some session has called
-    ``st.navigation``. Switching that mode off and rerunning goes through app.py instead.
-    """
-    if st.session_state.pop(_SHELL, False):
-        return
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 
 @st.cache_data(show_spinner="Reading the dataset…", max_entries=8)
@@ -114,9 +93,9 @@ def show_overview(dataset: Dataset, s: Summary) -> None:
     )
 
     left, right = st.columns(2)
-    left.plotly_chart(plots.clips_per_genre(s.per_genre), width="stretch")
+    left.plotly_chart(plots.clips_per_genre(s.per_genre), width="stretch", theme=None)
     if s.durations:
-        right.plotly_chart(plots.duration_histogram(dataset.manifest), width="stretch")
+        right.plotly_chart(plots.duration_histogram(dataset.manifest), width="stretch", theme=None)
         rates = ", ".join(f"{rate} Hz ({n} clips)" for rate, n in s.sample_rates.items())
         right.caption(
             f"Per clip: min {s.durations['min']:.1f} s, median {s.durations['median']:.1f} s, "
@@ -131,9 +110,11 @@ def show_overview(dataset: Dataset, s: Summary) -> None:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def decode(path: str) -> np.ndarray:
-    """A clip decoded to mono float32 at the project's sample rate (cached)."""
-    return audio.load(path)
+def decode(
+    source: str | bytes, sr: int = SAMPLE_RATE, offset: float = 0.0, duration: float | None = None
+) -> np.ndarray:
+    """A clip (path or uploaded bytes) decoded to mono float32 (cached)."""
+    return audio.load(source, sr=sr, offset=offset, duration=duration)
 
 
 def play(path: str) -> None:
@@ -159,4 +140,4 @@ def clip_viewer(row: pd.Series) -> None:
         return
     play(row["path"])
     y = decode(row["path"])
-    st.plotly_chart(plots.waveform(y, SAMPLE_RATE), width="stretch")
+    st.plotly_chart(plots.waveform(y, SAMPLE_RATE), width="stretch", theme=None)

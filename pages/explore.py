@@ -7,7 +7,8 @@ from core import plots
 from core.dataset import summarize
 from core.dataset.gtzan_meta import exact_repetition_groups, fault_filtered_excluded, load_faults
 from core.dataset.stats import artist_concentration
-from pages.common import clip_viewer, current_dataset, play, require_shell, show_overview
+from pages.common import clip_viewer, current_dataset, play, show_overview
+from pages.shell import require_shell
 
 require_shell()
 st.title(":material/travel_explore: Explore")
@@ -77,7 +78,7 @@ with tab_artists:
     if table.empty or not (m["artist"] != "").any():
         st.info("No artist information for this dataset (Sturm's index covers GTZAN names).")
     else:
-        st.plotly_chart(plots.artist_concentration(table), width="stretch")
+        st.plotly_chart(plots.artist_concentration(table), width="stretch", theme=None)
         st.markdown(
             "A genre filled by a few artists lets a classifier learn the artist (or the "
             "recording) instead of the genre: with random folds the same artist lands on both "

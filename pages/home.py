@@ -3,7 +3,8 @@
 import streamlit as st
 
 from core.dataset import summarize
-from pages.common import current_dataset, require_shell, show_overview
+from pages.common import current_dataset, show_overview
+from pages.shell import require_shell
 
 require_shell()
 st.title(":material/graphic_eq: Genre Lab")

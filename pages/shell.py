@@ -1,0 +1,42 @@
+"""The app shell around every page: navigation and the sidebar dataset picker.
+
+With a ``pages/`` folder beside app.py, a freshly started Streamlit server runs a deep link
+(``/explore``) as a bare page script, skipping app.py, until some session has called
+``st.navigation`` (and AppTest does so on every run). Each page therefore starts with
+:func:`require_shell`, which builds the shell itself when app.py did not.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.common import dataset_picker
+
+_MARK = "_shell_built"
+
+
+def _pages() -> list:
+    return [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/explore.py", title="Explore", icon=":material/travel_explore:"),
+        st.Page("pages/spectrogram_lab.py", title="Spectrogram Lab", icon=":material/equalizer:"),
+    ]
+
+
+def build_shell(mark: bool = True):
+    """Configure the page, register the pages and draw the sidebar; returns the page to run.
+
+    ``mark``: tell the page about to run that the shell is built (app.py's call).
+    """
+    st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
+    page = st.navigation(_pages())
+    dataset_picker()
+    if mark:
+        st.session_state[_MARK] = True
+    return page
+
+
+def require_shell() -> None:
+    """First line of every page: build the shell if this run did not go through app.py."""
+    if not st.session_state.pop(_MARK, False):
+        build_shell(mark=False)

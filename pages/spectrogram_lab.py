@@ -1,0 +1,133 @@
+"""Spectrogram Lab: tune the mel spectrogram on one clip, compare two settings, build stores."""
+
+import numpy as np
+import streamlit as st
+
+from core import plots
+from core.errors import GenreLabError
+from core.settings import SAMPLE_RATE
+from core.spectrogram import MelParams
+from core.spectrogram_preview import Preview, preview
+from pages.common import current_dataset, decode
+from pages.feature_stores import feature_store_panel
+from pages.mel_widgets import mel_params_editor
+from pages.shell import require_shell
+
+require_shell()
+st.title(":material/equalizer: Spectrogram Lab")
+dataset = current_dataset()
+if dataset is None:
+    st.stop()
+
+
+def compute(source: str | bytes, params: MelParams) -> Preview | None:
+    try:
+        return preview(decode(source, params.sample_rate, params.offset, params.duration), params)
+    except GenreLabError as exc:
+        st.error(str(exc))
+        return None
+
+
+def draw(result: Preview, label: str, zrange: tuple[float, float] | None) -> None:
+    shape = " x ".join(str(n) for n in result.features.shape)
+    st.caption(
+        f"**{label}** · {result.params.summary()} · shape {shape} · "
+        f"computed in {result.seconds * 1000:.0f} ms"
+    )
+    if result.is_image:
+        st.image(result.features[0], caption="Kaggle-style image (first segment)")
+    else:
+        st.plotly_chart(
+            plots.mel_heatmap(
+                result.joined,
+                result.times,
+                result.mel_hz,
+                title=label,
+                zmin=zrange and zrange[0],
+                zmax=zrange and zrange[1],
+                colorbar_title="dB" if result.params.db else "value",
+            ),
+            width="stretch",
+            theme=None,
+        )
+
+
+# -- the clip -----------------------------------------------------------------------------------
+audio_rows = dataset.usable[dataset.usable["kind"] == "audio"]
+left, right = st.columns([3, 2])
+with left:
+    source_kind = st.radio(
+        "Clip", ["From the dataset", "Upload a clip"], horizontal=True, label_visibility="collapsed"
+    )
+    if source_kind == "From the dataset":
+        if audio_rows.empty:
+            st.info("This dataset holds no audio (images only): upload a clip instead.")
+            st.stop()
+        genre = st.selectbox("Genre", sorted(audio_rows["genre"].unique()))
+        clips = audio_rows[audio_rows["genre"] == genre]
+        track = st.selectbox("Clip", clips["track_id"])
+        source: str | bytes = clips.set_index("track_id").loc[track, "path"]
+    else:
+        upload = st.file_uploader("Audio clip", type=["wav", "au", "flac", "ogg", "mp3"])
+        if upload is None:
+            st.stop()
+        source = upload.getvalue()
+with right:
+    try:
+        y_full = decode(source)
+        st.audio(y_full, sample_rate=SAMPLE_RATE)
+        st.plotly_chart(plots.waveform(y_full, SAMPLE_RATE), width="stretch", theme=None)
+    except GenreLabError as exc:
+        st.error(str(exc))
+        st.stop()
+
+# -- the settings -------------------------------------------------------------------------------
+compare = st.toggle("Compare two settings side by side", key="lab_compare")
+columns = st.columns(2) if compare else [st.container()]
+results: list[Preview | None] = []
+for col, (label, preset) in zip(columns, [("A", "librosa"), ("B", "fast")], strict=False):
+    with col, st.expander(f"Settings {label}" if compare else "Settings", expanded=True):
+        params = mel_params_editor(f"lab_{label}", preset)
+    results.append(compute(source, params) if params else None)
+
+shown = [r for r in results if r is not None and not r.is_image]
+zrange = None
+if len(shown) == 2 and all(r.params.db for r in shown):
+    zrange = (min(float(r.joined.min()) for r in shown), max(float(r.joined.max()) for r in shown))
+for col, label, result in zip(columns, ["A", "B"], results, strict=False):
+    if result is not None:
+        with col:
+            draw(result, f"Setting {label}" if compare else "Mel spectrogram", zrange)
+
+if compare and all(r is not None for r in results):
+    a, b = results
+    if a.is_image or b.is_image:
+        st.info("The difference is drawn for mel arrays, not rendered images.")
+    elif a.joined.shape != b.joined.shape:
+        st.info(
+            f"No difference plot: the shapes differ (A {a.joined.shape}, "
+            f"B {b.joined.shape}). Give both the same n_mels, hop and duration to subtract."
+        )
+    else:
+        diff = a.joined - b.joined
+        worst = float(np.abs(diff).max()) or 1.0
+        st.caption(f"A − B: mean |difference| {np.abs(diff).mean():.3f}, max {worst:.3f}")
+        st.plotly_chart(
+            plots.mel_heatmap(
+                diff,
+                a.times,
+                a.mel_hz,
+                title="Difference A − B",
+                zmin=-worst,
+                zmax=worst,
+                colorscale="RdBu",
+                colorbar_title="Δ",
+            ),
+            width="stretch",
+            theme=None,
+        )
+
+# -- feature stores -----------------------------------------------------------------------------
+st.divider()
+if results[0] is not None:
+    feature_store_panel(dataset, results[0].params)

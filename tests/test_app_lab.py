@@ -1,0 +1,77 @@
+"""AppTest of the Spectrogram Lab on the demo dataset: parameters change the figure; stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.features import list_stores
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _lab() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180).run()  # registers the pages
+    at.switch_page("pages/spectrogram_lab.py")
+    return at.run()
+
+
+def _heatmap_shapes(at: AppTest) -> list[tuple[int, int]]:
+    shapes = []
+    for chart in at.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            if trace["type"] == "heatmap":  # z arrives as a typed array with its shape
+                rows, cols = trace["z"]["shape"].split(",")
+                shapes.append((int(rows), int(cols)))
+    return shapes
+
+
+def test_changing_a_parameter_changes_the_figure():
+    at = _lab()
+    assert not at.exception, at.exception
+    assert _heatmap_shapes(at) == [(128, 1292)]  # librosa preset: 30 s (demo clips zero-padded)
+    at.slider(key="lab_A_librosa_mels").set_value(64).run()
+    assert not at.exception
+    assert _heatmap_shapes(at) == [(64, 1292)]
+    assert any("shape 1 x 64 x 1292" in c.value for c in at.caption)
+
+
+def test_invalid_parameter_gives_a_clear_message():
+    at = _lab()
+    at.number_input(key="lab_A_librosa_fmax").set_value(20000.0).run()
+    assert not at.exception
+    assert any("fmax" in e.value and "Nyquist" in e.value for e in at.error)
+
+
+def test_compare_two_settings_and_their_difference():
+    at = _lab()
+    at.toggle(key="lab_compare").set_value(True).run()
+    assert not at.exception
+    # A (librosa) and B (fast: 64 mels, 3 s segments) differ in shape: no difference plot
+    assert any("shapes differ" in i.value for i in at.info)
+    at.selectbox(key="lab_B_preset").set_value("librosa").run()
+    at.slider(key="lab_B_librosa_mels").set_value(128).run()
+    at.number_input(key="lab_B_librosa_top").set_value(60.0).run()
+    assert not at.exception
+    assert len(_heatmap_shapes(at)) == 3  # A, B and A - B
+    assert any("A − B" in c.value for c in at.caption)
+
+
+def test_build_and_delete_a_feature_store():
+    at = _lab()
+    build = [b for b in at.button if b.label.startswith("Compute features")]
+    assert build, "no build button"
+    build[0].click().run()
+    assert not at.exception, at.exception
+    assert any("Built" in s.value for s in at.success)
+    at.run()
+    assert any("exists" in s.value for s in at.success)
+    key = at.selectbox(key="store_delete").options[1]
+    at.selectbox(key="store_delete").set_value(key).run()
+    at.button(key="store_delete_btn").click().run()
+    assert not at.exception
+    remaining = [s.options for s in at.selectbox if s.key == "store_delete"]
+    assert remaining == [] or key not in remaining[0]
+    assert key not in set(list_stores()["key"])
