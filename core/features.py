@@ -1,0 +1,389 @@
+"""Feature store: a dataset's features computed once per (files, MelParams), memory-mapped after.
+
+A store lives in ``<root>/<key>/`` (root: ``core.settings.FEATURES_DIR``), where ``key`` hashes
+the parameters and every clip's path, size, modification time, track id and genre; changing any
+file or parameter gives another key, so stale features are never reused. Its files:
+
+- ``X.npy``: the features, row ``i`` for clip ``i`` of the index. Mel mode: float32
+  ``(n_clips, n_segments, n_mels, n_frames)`` in dB/normalised as the params say; image mode
+  (``params.image``): uint8 ``(n_clips, n_segments, 288, 432, 3)``.
+- ``index.csv``: ``track_id, genre, path, seconds, padded_seconds`` (seconds of audio decoded,
+  and of zeros appended to reach ``params.duration``), in manifest order.
+- ``skipped.csv``: ``track_id, path, problem`` of the clips left out (unreadable in the
+  manifest, not audio, or failing to decode).
+- ``meta.json``: key, params, shape, counts, creation time; written last.
+
+A store is built in a hidden ``.tmp-*`` folder beside it and renamed into place only when
+complete, so a crash, a kill or a cancellation never leaves anything that loads as a store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core import settings
+from core.audio import load
+from core.errors import AudioError, Cancelled, DatasetError, ParamsError
+from core.spectrogram import MelParams, clip_features, single_threaded_torch
+
+#: Bump when the stored arrays would change for equal params and files (invalidates old stores).
+STORE_VERSION = 1
+_META, _INDEX, _SKIPPED, _ARRAY = "meta.json", "index.csv", "skipped.csv", "X.npy"
+_TMP_PREFIX, _TRASH_PREFIX = ".tmp-", ".trash-"
+
+Progress = Callable[[int, int], None]
+StopSignal = threading.Event | Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Features:
+    """An opened feature store. ``X`` is a read-only memory map; row ``i`` is ``index`` row ``i``."""
+
+    key: str
+    path: Path
+    X: np.ndarray
+    index: pd.DataFrame
+    skipped: pd.DataFrame
+    params: MelParams
+    created: str
+
+    @property
+    def track_ids(self) -> np.ndarray:
+        return self.index["track_id"].to_numpy()
+
+    @property
+    def genres(self) -> np.ndarray:
+        return self.index["genre"].to_numpy()
+
+    @property
+    def n_clips(self) -> int:
+        return len(self.index)
+
+
+def store_key(manifest: pd.DataFrame, params: MelParams) -> str:
+    """The key of the store for this manifest and these params (files are stat'ed now)."""
+    return _key(_plan_rows(manifest)[0], params)
+
+
+def compute_features(
+    manifest: pd.DataFrame,
+    params: MelParams,
+    root: str | Path | None = None,
+    progress: Progress | None = None,
+    should_stop: StopSignal | None = None,
+    workers: int = 2,
+) -> Features:
+    """Open the store of ``manifest`` x ``params``, computing it first if it does not exist.
+
+    Parameters
+    ----------
+    manifest : one row per clip with columns ``track_id, path, genre, readable`` (and ``kind``,
+        ``problem`` when present); unreadable and non-audio rows are skipped and reported.
+    params : what to compute; must give a fixed shape per clip (``params.feature_shape``).
+    root : folder of the stores (default ``core.settings.FEATURES_DIR``).
+    progress : called as ``progress(done, total)`` after each clip (only when computing).
+    should_stop : a ``threading.Event`` or a callable; when set/true, stop and raise.
+    workers : clips decoded and transformed in parallel (threads; torch runs one thread each).
+
+    Raises
+    ------
+    Cancelled : ``should_stop`` fired; nothing is left on disk.
+    DatasetError : no clip to compute, not enough disk space, or a damaged store.
+    ParamsError : the params do not give every clip the same shape.
+    """
+    if params.feature_shape is None:
+        raise ParamsError(
+            "A feature store needs the same shape for every clip: set a duration (seconds per "
+            "clip), or use whole clips only with one image each."
+        )
+    root = _root(root)
+    usable, skipped = _plan_rows(manifest)
+    key = _key(usable, params)
+    if (root / key / _META).is_file():
+        return open_store(key, root)
+    if usable.empty:
+        raise DatasetError("No readable audio clip in this dataset to compute features from.")
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(root)
+    tmp = root / f"{_TMP_PREFIX}{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        _build(tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers)
+        try:
+            os.rename(tmp, root / key)
+        except OSError:  # another process finished the same store first: use theirs
+            if not (root / key / _META).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return open_store(key, root)
+
+
+def open_store(key: str, root: str | Path | None = None) -> Features:
+    """Open a complete store by key; raise :class:`DatasetError` if it is missing or damaged."""
+    path = _root(root) / key
+    try:
+        meta = json.loads((path / _META).read_text())
+    except FileNotFoundError:
+        raise DatasetError(f"No complete feature store {key!r} in {path.parent}.") from None
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"Feature store {key!r} is damaged ({exc}); delete it.") from exc
+    try:
+        X = np.load(path / _ARRAY, mmap_mode="r")
+        index = pd.read_csv(path / _INDEX, dtype=_TEXT, keep_default_na=False)
+        skipped = pd.read_csv(path / _SKIPPED, dtype=_TEXT, keep_default_na=False)
+        params = MelParams.from_dict(meta["params"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise DatasetError(f"Feature store {key!r} is damaged ({exc}); delete it.") from exc
+    if list(X.shape) != meta["shape"] or len(index) != X.shape[0]:
+        raise DatasetError(f"Feature store {key!r} is damaged (shape mismatch); delete it.")
+    return Features(key, path, X, index, skipped, params, meta["created"])
+
+
+def list_stores(root: str | Path | None = None) -> pd.DataFrame:
+    """One row per complete store: key, params (summary), clips, skipped, size_bytes, created,
+    dataset (the folder holding its clips), newest first."""
+    root = _root(root)
+    rows = []
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        meta_file = path / _META
+        if path.name.startswith(".") or not meta_file.is_file():
+            continue
+        try:
+            meta = json.loads(meta_file.read_text())
+            summary = MelParams.from_dict(meta["params"]).summary()
+        except (OSError, ValueError, KeyError):
+            continue
+        size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+        rows.append(
+            {
+                "key": path.name,
+                "params": summary,
+                "clips": meta["n_clips"],
+                "skipped": meta["n_skipped"],
+                "size_bytes": size,
+                "created": meta["created"],
+                "dataset": meta["dataset"],
+            }
+        )
+    columns = ["key", "params", "clips", "skipped", "size_bytes", "created", "dataset"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("created", ascending=False, ignore_index=True)
+
+
+def delete_store(key: str, root: str | Path | None = None) -> None:
+    """Delete a store (it disappears at once: renamed away, then removed)."""
+    root = _root(root)
+    path = root / key
+    if key.startswith(".") or "/" in key or not path.is_dir():
+        raise DatasetError(f"No feature store {key!r} in {root}.")
+    trash = root / f"{_TRASH_PREFIX}{key}-{uuid.uuid4().hex[:8]}"
+    os.rename(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+# -- building ----------------------------------------------------------------------------------
+_TEXT = {"track_id": str, "genre": str, "path": str, "problem": str}
+
+
+def _root(root: str | Path | None) -> Path:
+    return Path(root) if root is not None else settings.FEATURES_DIR
+
+
+def _plan_rows(manifest: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the manifest into the clips to compute (with size and mtime) and those skipped."""
+    missing = [c for c in ("track_id", "path", "genre", "readable") if c not in manifest.columns]
+    if missing:
+        raise DatasetError(f"The manifest lacks the column(s) {', '.join(missing)}.")
+    rows = manifest.reset_index(drop=True)
+    readable = rows["readable"].astype(bool)
+    is_audio = rows["kind"].eq("audio") if "kind" in rows else pd.Series(True, index=rows.index)
+    problems = rows["problem"] if "problem" in rows else pd.Series("", index=rows.index)
+    reason = np.where(~readable, problems.replace("", "unreadable"), "an image, not audio")
+    skipped = pd.DataFrame(
+        {"track_id": rows["track_id"], "path": rows["path"], "problem": reason}
+    )[~(readable & is_audio)]
+    usable = rows.loc[readable & is_audio, ["track_id", "genre", "path"]].astype(str)
+    stats = [_stat(p) for p in usable["path"]]
+    usable["size"] = [s[0] for s in stats]
+    usable["mtime_ns"] = [s[1] for s in stats]
+    return usable.reset_index(drop=True), skipped.reset_index(drop=True)
+
+
+def _stat(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return -1, -1  # gone: it will fail to decode and be reported
+    return st.st_size, st.st_mtime_ns
+
+
+def _key(usable: pd.DataFrame, params: MelParams) -> str:
+    files = usable[["track_id", "genre", "path", "size", "mtime_ns"]].values.tolist()
+    blob = json.dumps(
+        {"version": STORE_VERSION, "params": params.to_dict(), "files": files},
+        sort_keys=True,
+        default=int,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _build(
+    folder: Path,
+    key: str,
+    usable: pd.DataFrame,
+    skipped: pd.DataFrame,
+    params: MelParams,
+    progress: Progress | None,
+    stop: Callable[[], bool],
+    workers: int,
+) -> None:
+    shape = (len(usable), *params.feature_shape)
+    dtype = np.uint8 if params.image else np.float32
+    _check_space(folder, shape, dtype)
+    X = np.lib.format.open_memmap(folder / _ARRAY, mode="w+", dtype=dtype, shape=shape)
+    seconds = np.zeros(len(usable))
+    failed: dict[int, str] = {}
+    for i, result in _run(usable["path"].tolist(), params, progress, stop, workers):
+        if isinstance(result, str):
+            failed[i] = result
+        else:
+            X[i], seconds[i] = result
+    X.flush()
+    del X
+    keep = np.array([i not in failed for i in range(len(usable))])
+    if failed:
+        _compact(folder / _ARRAY, keep)
+        lost = usable.loc[~keep, ["track_id", "path"]].assign(problem=list(failed.values()))
+        skipped = pd.concat([skipped, lost], ignore_index=True)
+    needed = params.duration or 0.0
+    index = usable.loc[keep, ["track_id", "genre", "path"]].assign(
+        seconds=seconds[keep].round(4), padded_seconds=np.maximum(needed - seconds[keep], 0).round(4)
+    )
+    index.to_csv(folder / _INDEX, index=False)
+    skipped.to_csv(folder / _SKIPPED, index=False)
+    meta = {
+        "version": STORE_VERSION,
+        "key": key,
+        "params": params.to_dict(),
+        "shape": [int(keep.sum()), *params.feature_shape],
+        "dtype": np.dtype(dtype).name,
+        "n_clips": int(keep.sum()),
+        "n_skipped": len(skipped),
+        "n_padded": int((index["padded_seconds"] > 0).sum()),
+        "dataset": os.path.commonpath([os.path.dirname(p) for p in usable["path"]]),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    (folder / _META).write_text(json.dumps(meta, indent=1))  # last: marks the store complete
+
+
+def _run(
+    paths: list[str],
+    params: MelParams,
+    progress: Progress | None,
+    stop: Callable[[], bool],
+    workers: int,
+) -> Iterator[tuple[int, tuple[np.ndarray, float] | str]]:
+    """Yield ``(i, (features, seconds))`` or ``(i, problem)`` per clip, in completion order,
+    with at most ``2 * workers`` clips in memory."""
+    total, done = len(paths), 0
+    if progress:
+        progress(0, total)
+    todo = iter(enumerate(paths))
+    pending: dict[Future, int] = {}
+    with single_threaded_torch(), ThreadPoolExecutor(max(1, workers)) as pool:
+        try:
+            while True:
+                if stop():
+                    raise Cancelled(
+                        f"Feature extraction was cancelled after {done} of {total} clips; "
+                        "nothing was saved."
+                    )
+                for i, path in todo:
+                    pending[pool.submit(_one_clip, path, params)] = i
+                    if len(pending) >= 2 * max(1, workers):
+                        break
+                if not pending:
+                    return
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield pending.pop(future), future.result()
+                    done += 1
+                    if progress:
+                        progress(done, total)
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _one_clip(path: str, params: MelParams) -> tuple[np.ndarray, float] | str:
+    try:
+        y = load(path, sr=params.sample_rate, offset=params.offset, duration=params.duration)
+    except AudioError as exc:
+        return f"could not be decoded: {exc}"
+    return clip_features(y, params), len(y) / params.sample_rate
+
+
+def _compact(array: Path, keep: np.ndarray) -> None:
+    """Drop the rows of clips that failed, copying row by row (memory stays bounded)."""
+    src = np.load(array, mmap_mode="r")
+    out = array.with_name("compact.npy")
+    dst = np.lib.format.open_memmap(
+        out, mode="w+", dtype=src.dtype, shape=(int(keep.sum()), *src.shape[1:])
+    )
+    for j, i in enumerate(np.flatnonzero(keep)):
+        dst[j] = src[i]
+    dst.flush()
+    del src, dst
+    os.replace(out, array)
+
+
+def _check_space(folder: Path, shape: tuple[int, ...], dtype: type) -> None:
+    need = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    free = shutil.disk_usage(folder).free
+    if need > free:
+        raise DatasetError(
+            f"Not enough disk space for these features: they need {need / 2**30:.2f} GiB, "
+            f"{free / 2**30:.2f} GiB are free in {folder.parent}."
+        )
+
+
+def _stopper(should_stop: StopSignal | None) -> Callable[[], bool]:
+    if should_stop is None:
+        return lambda: False
+    if isinstance(should_stop, threading.Event):
+        return should_stop.is_set
+    return should_stop
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Remove build folders of processes that died (a kill leaves them behind)."""
+    for path in root.glob(f"{_TMP_PREFIX}*"):
+        pid = path.name.split("-")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(f"{_TRASH_PREFIX}*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

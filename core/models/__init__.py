@@ -1,0 +1,89 @@
+"""CNN architectures for spectrogram classification, one definition per framework.
+
+Both frameworks build the same network from the same parameter dict (``model_params``):
+per-channel input normalisation, then one block per entry of ``channels``: convolution
+(``kernel_sizes``, ``padding``), optional batch norm, max-pooling (``pool``) and ReLU; then
+either ``flatten`` or global average pooling (``gap``), dropout, and one linear layer.
+
+Presets:
+
+- ``paper``: the seed paper's CNN: conv(16, 3x3) and conv(32, 3x3), unpadded, each with ReLU
+  and 2x2 max-pooling, flatten, one fully connected layer. (Pooling before ReLU is the same
+  function and cheaper.) Its input size is fixed by the flatten layer.
+- ``recommended``: four padded conv blocks with batch norm and global average pooling; small,
+  fast on a CPU, and independent of the input width, so it trains on random time crops.
+
+The modules ``torch_cnn`` and ``keras_cnn`` import their framework at import time; import them
+only where needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import ParamsError
+
+MODEL_PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {
+        "channels": [16, 32],
+        "kernel_sizes": [3, 3],
+        "padding": "valid",
+        "pool": 2,
+        "batch_norm": False,
+        "head": "flatten",
+    },
+    "recommended": {
+        "channels": [16, 32, 64, 128],
+        "kernel_sizes": [3, 3, 3, 3],
+        "padding": "same",
+        "pool": 2,
+        "batch_norm": True,
+        "head": "gap",
+    },
+}
+PADDINGS: tuple[str, ...] = ("valid", "same")
+HEADS: tuple[str, ...] = ("flatten", "gap")
+
+
+def model_params(preset: str = "paper", overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Parameters of a preset with ``overrides`` applied, validated.
+
+    Raises ParamsError for an unknown preset or key, or an invalid value.
+    """
+    if preset not in MODEL_PRESETS:
+        raise ParamsError(f"unknown model preset {preset!r}; choose one of {list(MODEL_PRESETS)}")
+    params = {**MODEL_PRESETS[preset], **(overrides or {})}
+    unknown = set(params) - set(MODEL_PRESETS["paper"])
+    if unknown:
+        raise ParamsError(f"unknown model parameter(s): {', '.join(sorted(unknown))}")
+    params["channels"] = [int(c) for c in params["channels"]]
+    params["kernel_sizes"] = [int(k) for k in params["kernel_sizes"]]
+    if not params["channels"] or min(params["channels"]) < 1:
+        raise ParamsError("channels must list at least one positive channel count")
+    if len(params["kernel_sizes"]) != len(params["channels"]):
+        raise ParamsError("kernel_sizes needs one entry per conv layer (as many as channels)")
+    if min(params["kernel_sizes"]) < 1 or int(params["pool"]) < 1:
+        raise ParamsError("kernel sizes and pool must be positive")
+    if params["padding"] not in PADDINGS or params["head"] not in HEADS:
+        raise ParamsError(f"padding must be one of {PADDINGS} and head one of {HEADS}")
+    params["pool"] = int(params["pool"])
+    params["batch_norm"] = bool(params["batch_norm"])
+    return params
+
+
+def feature_shape(input_shape: tuple[int, int, int], params: dict[str, Any]) -> tuple[int, int]:
+    """Height and width of the last conv block's output for an ``(H, W, C)`` input.
+
+    Raises ParamsError when the input is too small for the network.
+    """
+    h, w = input_shape[0], input_shape[1]
+    for k in params["kernel_sizes"]:
+        if params["padding"] == "valid":
+            h, w = h - k + 1, w - k + 1
+        h, w = h // params["pool"], w // params["pool"]
+        if h < 1 or w < 1:
+            raise ParamsError(
+                f"input {input_shape[0]}x{input_shape[1]} is too small for "
+                f"{len(params['kernel_sizes'])} conv/pool blocks"
+            )
+    return h, w

@@ -1,0 +1,92 @@
+"""Run a training config over precomputed folds, with progress events and cancellation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from core.errors import ParamsError
+from core.splits import validation_split
+from core.training import FoldResult, StopCheck, predict_proba, train_fold
+from core.training.config import TrainConfig
+
+EventCallback = Callable[[dict[str, Any]], None]
+
+
+def run_kfold(
+    X: np.ndarray,
+    y: Sequence[int],
+    folds: Sequence[tuple[np.ndarray, ...]],
+    config: TrainConfig,
+    on_event: EventCallback | None = None,
+    should_stop: StopCheck | None = None,
+    *,
+    groups: Sequence[int] | None = None,
+) -> list[FoldResult]:
+    """Train and test one model per fold; folds come from ``core.splits`` (rows of ``X``).
+
+    A fold ``(train, test, valid)`` validates on ``valid``; a fold ``(train, test)`` holds out
+    ``config.val_fraction`` of ``train`` (group-aware when ``groups`` are given), so validation
+    never touches test clips. Events passed to ``on_event``:
+    ``{"type": "fold_start", "fold", "k", "n_train", "n_valid", "n_test"}``,
+    ``{"type": "epoch", "fold", "k", "epoch", "epochs", "train_loss", "train_acc", "val_loss",
+    "val_acc", "lr", "seconds"}``, ``{"type": "fold_end", "fold", "k", "test_acc",
+    "best_epoch", "seconds"}``. ``should_stop`` returning True raises ``Cancelled``.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    if len(X) != len(y):
+        raise ParamsError(f"{len(X)} clips but {len(y)} labels")
+    n_classes = int(y.max()) + 1
+    k = len(folds)
+    emit = on_event or (lambda event: None)
+    results = []
+    for i, fold in enumerate(folds):
+        train_idx, test_idx = np.asarray(fold[0]), np.asarray(fold[1])
+        valid_idx = np.asarray(fold[2]) if len(fold) > 2 else None
+        if np.intersect1d(train_idx, test_idx).size:
+            raise ParamsError(f"fold {i}: train and test share clips")
+        if valid_idx is None and config.val_fraction > 0:
+            train_idx, valid_idx = validation_split(
+                train_idx, y, groups, fraction=config.val_fraction, seed=config.seed + i
+            )
+        emit(
+            {
+                "type": "fold_start",
+                "fold": i,
+                "k": k,
+                "n_train": len(train_idx),
+                "n_valid": 0 if valid_idx is None else len(valid_idx),
+                "n_test": len(test_idx),
+            }
+        )
+
+        def on_epoch(record: dict[str, Any], fold: int = i) -> None:
+            emit({"type": "epoch", "fold": fold, "k": k, "epochs": config.epochs, **record})
+
+        result = train_fold(
+            X[train_idx],
+            y[train_idx],
+            None if valid_idx is None else X[valid_idx],
+            None if valid_idx is None else y[valid_idx],
+            config,
+            n_classes=n_classes,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+        )
+        result.fold, result.valid_idx, result.test_idx = i, valid_idx, test_idx
+        result.test_proba = predict_proba(result.model, X[test_idx])
+        result.test_acc = float(np.mean(result.test_proba.argmax(axis=1) == y[test_idx]))
+        emit(
+            {
+                "type": "fold_end",
+                "fold": i,
+                "k": k,
+                "test_acc": result.test_acc,
+                "best_epoch": result.best_epoch,
+                "seconds": result.seconds,
+            }
+        )
+        results.append(result)
+    return results
