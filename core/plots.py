@@ -152,3 +152,33 @@ def mel_heatmap(
         yaxis=dict(tickvals=tickvals, ticktext=[f"{f:g}" for f in ticks_hz]),
     )
     return _style(fig, height=340)
+
+
+def training_curves(history: pd.DataFrame, title: str = "Training curves") -> go.Figure:
+    """Loss and accuracy per epoch, one colour per fold; solid = train, dotted = validation."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    palette = px.colors.qualitative.Plotly
+    for i, (fold, part) in enumerate(history.groupby("fold")):
+        colour = palette[i % len(palette)]
+        for col, metric in ((1, "loss"), (2, "acc")):
+            for split, dash in (("train", "solid"), ("val", "dot")):
+                values = part[f"{split}_{metric}"]
+                if values.isna().all():
+                    continue
+                fig.add_scatter(
+                    x=part["epoch"],
+                    y=values,
+                    row=1,
+                    col=col,
+                    mode="lines+markers",
+                    line=dict(color=colour, dash=dash),
+                    marker=dict(size=4),
+                    name=f"fold {fold} {split}",
+                    legendgroup=f"fold {fold}",
+                    showlegend=col == 1,
+                )
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(title=title)
+    return _style(fig, height=360)

@@ -72,9 +72,14 @@ def _select(spec: str) -> None:
         st.query_params["dataset"] = spec
 
 
+def dataset_spec() -> str:
+    """What the sidebar chose: ``"demo"`` or a path (as runs record it)."""
+    return st.session_state.get(_KEY, DEMO)
+
+
 def current_dataset() -> Dataset | None:
     """The dataset chosen in the sidebar, or None (with the reason shown) if it can't be read."""
-    spec = st.session_state.get(_KEY, DEMO)
+    spec = dataset_spec()
     try:
         return load_dataset(spec)
     except GenreLabError as exc:

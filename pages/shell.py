@@ -20,6 +20,7 @@ def _pages() -> list:
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/explore.py", title="Explore", icon=":material/travel_explore:"),
         st.Page("pages/spectrogram_lab.py", title="Spectrogram Lab", icon=":material/equalizer:"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     ]
 
 

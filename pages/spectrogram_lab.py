@@ -89,6 +89,8 @@ for col, (label, preset) in zip(columns, [("A", "librosa"), ("B", "fast")], stri
     with col, st.expander(f"Settings {label}" if compare else "Settings", expanded=True):
         params = mel_params_editor(f"lab_{label}", preset)
     results.append(compute(source, params) if params else None)
+    if params and label == "A":
+        st.session_state["lab_params_A"] = params.to_dict()  # offered on the Train page
 
 shown = [r for r in results if r is not None and not r.is_image]
 zrange = None

@@ -1,0 +1,96 @@
+"""Live view of queued and running training jobs, and the table of every run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import plots
+from core.errors import GenreLabError
+from core.run_table import runs_frame
+from core.runs import Run, RunStatus, list_runs
+from core.training import jobs
+from core.training.progress import read_progress
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"about {minutes} min {secs:02d} s left" if minutes else f"about {secs} s left"
+
+
+def _show_active(run: Run) -> None:
+    events, _ = run.read_events()
+    p = read_progress(events)
+    cancelling = run.cancel_requested()
+    head, button = st.columns([5, 1], vertical_alignment="center")
+    head.markdown(
+        f"**{run.label}** · `{run.id}` · {run.status}" + (" · cancelling…" if cancelling else "")
+    )
+    if button.button("Cancel", key=f"cancel_{run.id}", disabled=cancelling):
+        jobs.cancel(run.id)
+        st.rerun()
+    if run.status == RunStatus.QUEUED:
+        st.caption("Waiting for a free worker (jobs run one at a time by default).")
+        return
+    if p.stage == "computing features" and p.features_total:
+        st.progress(
+            p.features_done / p.features_total,
+            text=f"Computing features: {p.features_done} / {p.features_total} clips",
+        )
+    elif p.k:
+        st.progress(
+            p.fraction,
+            text=f"Fold {p.fold + 1}/{p.k} · epoch {p.epoch}/{p.epochs} · {_eta(p.eta_seconds)}",
+        )
+    else:
+        st.caption(p.stage)
+    if p.fold_acc:
+        st.caption(
+            "Test accuracy so far: "
+            + ", ".join(f"fold {f + 1}: {acc:.3f}" for f, acc in sorted(p.fold_acc.items()))
+        )
+    if len(p.history):
+        st.plotly_chart(
+            plots.training_curves(p.history, title=f"{run.label}: live curves"),
+            width="stretch",
+            theme=None,
+            key=f"curves_{run.id}",
+        )
+
+
+@st.fragment(run_every=2)
+def active_runs() -> None:
+    """Queued and running jobs of everyone, refreshed every 2 s without rerunning the page."""
+    try:
+        jobs.ensure_scheduler()
+    except GenreLabError as exc:
+        st.error(str(exc))
+    active = [r for r in list_runs() if r.status.active]
+    st.subheader("Running and queued")
+    if not active:
+        st.caption("No job is running. Finished runs are listed below.")
+        return
+    for run in active:
+        with st.container(border=True):
+            _show_active(run)
+
+
+@st.fragment(run_every=10)
+def runs_table() -> None:
+    """Every run, newest first."""
+    st.subheader("All runs")
+    table = runs_frame(list_runs())
+    if table.empty:
+        st.caption("No runs yet.")
+        return
+    st.dataframe(
+        table.drop(columns=["dataset"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "mean_acc": st.column_config.NumberColumn("mean acc", format="%.3f"),
+            "std_acc": st.column_config.NumberColumn("± std", format="%.3f"),
+            "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+        },
+    )
