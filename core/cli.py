@@ -36,18 +36,86 @@ def _dataset_download(args: argparse.Namespace) -> None:
     print(fetch_gtzan(url=args.url, sha256=args.sha256, progress=progress))
 
 
+def _train(args: argparse.Namespace) -> None:
+    import json
+
+    from core.dataset import discover
+    from core.dataset.library import resolve
+    from core.spectrogram import PRESETS as MEL_PRESETS
+    from core.training import jobs
+    from core.training.config import preset
+    from core.training.execute import run_config, train_now
+    from core.training.progress import read_progress
+
+    changes = {k: _value(v) for k, v in (pair.split("=", 1) for pair in args.set)}
+    for name in ("protocol", "k", "seed", "epochs"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    train = preset(args.preset, args.framework, **changes)
+    mel = None
+    if args.image is None:
+        mel = MEL_PRESETS[args.mel]
+        if args.duration:
+            mel = mel.replace(duration=args.duration)
+    dataset = discover(resolve(args.dataset))
+    config = run_config(
+        args.dataset, train, mel=mel, image_input=args.image, fingerprint=dataset.fingerprint
+    )
+    if args.background:
+        print(jobs.submit(config, name=args.name).id)
+        return
+    events: list[dict] = []
+
+    def show(event: dict) -> None:
+        events.append(event)
+        p = read_progress(events)
+        if event["type"] == "fold_end":
+            print(
+                f"\rfold {event['fold'] + 1}/{event['k']}: test accuracy "
+                f"{event['test_acc']:.3f}" + " " * 30,
+                file=sys.stderr,
+            )
+        elif p.k:
+            bar = "#" * int(30 * p.fraction)
+            print(
+                f"\r[{bar:<30}] fold {p.fold + 1}/{p.k} epoch {p.epoch}/{p.epochs}",
+                end="",
+                file=sys.stderr,
+            )
+        elif p.features_total:
+            print(f"\rfeatures {p.features_done}/{p.features_total}", end="", file=sys.stderr)
+
+    run = train_now(config, name=args.name, on_event=show)
+    print(json.dumps({"run": run.id, **run.summary}, indent=1))
+
+
+def _value(text: str) -> object:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _runs_list(args: argparse.Namespace) -> None:
+    from core.run_table import runs_frame
+    from core.runs import list_runs
+
+    table = runs_frame(list_runs())
+    print(
+        table.drop(columns=["error", "dataset"]).to_string(index=False) if len(table) else "no runs"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m core``."""
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
 
-    dataset = groups.add_parser(
-        "dataset", help="summarise, generate or download datasets"
-    )
+    dataset = groups.add_parser("dataset", help="summarise, generate or download datasets")
     cmds = dataset.add_subparsers(dest="command", required=True)
-    info = cmds.add_parser(
-        "info", help="summarise a folder or archive ('demo': the demo)"
-    )
+    info = cmds.add_parser("info", help="summarise a folder or archive ('demo': the demo)")
     info.add_argument("path")
     info.set_defaults(func=_dataset_info)
     from core.settings import DEMO_DIR
@@ -60,6 +128,44 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--url", default=None, help="archive URL (default: a public mirror)")
     download.add_argument("--sha256", default=None, help="expected checksum of the archive")
     download.set_defaults(func=_dataset_download)
+
+    from core.spectrogram import PRESETS as MEL_PRESETS
+    from core.splits import PROTOCOLS
+    from core.training.config import FRAMEWORKS, PRESETS
+    from core.training.execute import IMAGE_INPUTS
+
+    train = groups.add_parser("train", help="train a model under a protocol (k-fold)")
+    train.add_argument("--dataset", default="demo", help="'demo' or a folder/archive path")
+    train.add_argument("--framework", choices=FRAMEWORKS, default="torch")
+    train.add_argument("--preset", choices=list(PRESETS), default="paper")
+    train.add_argument("--protocol", choices=PROTOCOLS, default=None)
+    train.add_argument("--k", type=int, default=None)
+    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument(
+        "--mel", choices=list(MEL_PRESETS), default="fast", help="mel preset for audio datasets"
+    )
+    train.add_argument("--duration", type=float, default=None, help="seconds used per clip")
+    train.add_argument(
+        "--image",
+        choices=list(IMAGE_INPUTS),
+        default=None,
+        help="train on Kaggle spectrogram images in this mode",
+    )
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a training setting, e.g. --set lr=0.0005",
+    )
+    train.add_argument("--name", default="")
+    train.add_argument("--background", action="store_true", help="queue it and return")
+    train.set_defaults(func=_train)
+    runs = groups.add_parser("runs", help="the run registry")
+    runs.add_subparsers(dest="command", required=True).add_parser(
+        "list", help="list runs"
+    ).set_defaults(func=_runs_list)
     return parser
 
 

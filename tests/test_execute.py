@@ -80,3 +80,18 @@ def test_bad_config_fails_with_its_reason(tmp_path):
         train_now(config, root=tmp_path)
     [run] = [load_run(p.name, root=tmp_path) for p in tmp_path.iterdir() if p.is_dir()]
     assert run.status == RunStatus.FAILED and "does not exist" in run.error
+
+
+def test_command_line_trains_and_lists(tiny_dataset, tmp_path, monkeypatch, capsys):
+    from core.cli import main
+
+    monkeypatch.setattr("core.settings.MODELS_DIR", tmp_path)
+    code = main(["train", "--dataset", str(tiny_dataset), "--epochs", "1", "--k", "2",
+                 "--mel", "librosa", "--duration", "1", "--set", "batch_size=4", "--name", "from cli"])
+    assert code == 0
+    out = capsys.readouterr()
+    assert '"mean_acc"' in out.out and "fold 2/2: test accuracy" in out.err
+    assert main(["runs", "list"]) == 0
+    assert "from cli" in capsys.readouterr().out
+    assert main(["train", "--dataset", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
