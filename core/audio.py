@@ -65,6 +65,7 @@ def load(
     offset: float = 0.0,
     duration: float | None = None,
     max_seconds: float = MAX_ANALYSIS_SECONDS,
+    notes: list[str] | None = None,
 ) -> np.ndarray:
     """Decode ``source`` to a mono float32 signal at ``sr`` Hz.
 
@@ -74,6 +75,8 @@ def load(
     sr : target sample rate; the signal is resampled (soxr) if the file differs.
     offset, duration : the stretch to read, in seconds (``duration=None``: to the end).
     max_seconds : never decode more than this many seconds, whatever ``duration`` says.
+    notes : when given, a plain-words line is appended for everything done to the audio on the
+        way (channels mixed, resampled, NaN samples zeroed, only a part read).
 
     Raises
     ------
@@ -92,22 +95,32 @@ def load(
             if start:
                 f.seek(min(start, f.frames))
             data = f.read(frames=frames, dtype="float32", always_2d=True)
+            total_seconds = f.frames / native
     except AudioError:
         raise
     except Exception as exc:
         raise AudioError(f"Could not decode the audio ({_short(exc)}).") from exc
     if data.size == 0:
         raise AudioError("The file holds no audio samples.")
+    said = notes if notes is not None else []
+    read_seconds = len(data) / native
+    if duration is None and total_seconds - offset > read_seconds + 1:
+        said.append(f"Only the first {read_seconds / 60:.0f} min of {total_seconds / 60:.0f} min "
+                    "were analysed.")
     y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if data.shape[1] > 1:
+        said.append(f"The {data.shape[1]} channels were mixed down to mono.")
     if not np.isfinite(y).all():
         bad = int((~np.isfinite(y)).sum())
         if bad == y.size:
             raise AudioError("Every sample is NaN or infinite.")
         y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
+        said.append(f"{bad} NaN or infinite samples were set to zero.")
     if native != sr:
         import soxr
 
         y = soxr.resample(y, native, sr, quality="HQ")
+        said.append(f"Resampled from {native} Hz to {sr} Hz.")
     return np.ascontiguousarray(y, dtype=np.float32)
 
 

@@ -98,6 +98,16 @@ def _value(text: str) -> object:
         return text
 
 
+def _predict(args: argparse.Namespace) -> None:
+    from core.predict import load_predictor, predict
+
+    result = predict(load_predictor(args.run), args.file)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for genre, p in result.probabilities.items():
+        print(f"{genre:<12} {p:6.1%}")
+
+
 def _runs_list(args: argparse.Namespace) -> None:
     from core.run_table import runs_frame
     from core.runs import list_runs
@@ -162,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--name", default="")
     train.add_argument("--background", action="store_true", help="queue it and return")
     train.set_defaults(func=_train)
+    predict = groups.add_parser("predict", help="genre probabilities of an audio file")
+    predict.add_argument("run", help="run id (see: python -m core runs list)")
+    predict.add_argument("file")
+    predict.set_defaults(func=_predict)
     runs = groups.add_parser("runs", help="the run registry")
     runs.add_subparsers(dest="command", required=True).add_parser(
         "list", help="list runs"

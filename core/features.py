@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +48,9 @@ Progress = Callable[[int, int], None]
 StopSignal = threading.Event | Callable[[], bool]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Features:
-    """An opened feature store. ``X`` is a read-only memory map; row ``i`` is ``index`` row ``i``."""
+    """An opened store. ``X`` is a read-only memory map; its row ``i`` is ``index`` row ``i``."""
 
     key: str
     path: Path
@@ -213,9 +213,9 @@ def _plan_rows(manifest: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     is_audio = rows["kind"].eq("audio") if "kind" in rows else pd.Series(True, index=rows.index)
     problems = rows["problem"] if "problem" in rows else pd.Series("", index=rows.index)
     reason = np.where(~readable, problems.replace("", "unreadable"), "an image, not audio")
-    skipped = pd.DataFrame(
-        {"track_id": rows["track_id"], "path": rows["path"], "problem": reason}
-    )[~(readable & is_audio)]
+    skipped = pd.DataFrame({"track_id": rows["track_id"], "path": rows["path"], "problem": reason})[
+        ~(readable & is_audio)
+    ]
     usable = rows.loc[readable & is_audio, ["track_id", "genre", "path"]].astype(str)
     stats = [_stat(p) for p in usable["path"]]
     usable["size"] = [s[0] for s in stats]
@@ -267,11 +267,14 @@ def _build(
     keep = np.array([i not in failed for i in range(len(usable))])
     if failed:
         _compact(folder / _ARRAY, keep)
-        lost = usable.loc[~keep, ["track_id", "path"]].assign(problem=list(failed.values()))
+        lost = usable.loc[~keep, ["track_id", "path"]].assign(
+            problem=[failed[i] for i in sorted(failed)]
+        )
         skipped = pd.concat([skipped, lost], ignore_index=True)
     needed = params.duration or 0.0
     index = usable.loc[keep, ["track_id", "genre", "path"]].assign(
-        seconds=seconds[keep].round(4), padded_seconds=np.maximum(needed - seconds[keep], 0).round(4)
+        seconds=seconds[keep].round(4),
+        padded_seconds=np.maximum(needed - seconds[keep], 0).round(4),
     )
     index.to_csv(folder / _INDEX, index=False)
     skipped.to_csv(folder / _SKIPPED, index=False)
@@ -285,7 +288,7 @@ def _build(
         "n_skipped": len(skipped),
         "n_padded": int((index["padded_seconds"] > 0).sum()),
         "dataset": os.path.commonpath([os.path.dirname(p) for p in usable["path"]]),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     (folder / _META).write_text(json.dumps(meta, indent=1))  # last: marks the store complete
 

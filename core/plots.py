@@ -114,6 +114,45 @@ def waveform(y: np.ndarray, sr: int, points: int = 4000) -> go.Figure:
     return _style(fig, height=200)
 
 
+def genre_probabilities(probabilities: pd.Series) -> go.Figure:
+    """Horizontal bars of genre probabilities, the most likely on top."""
+    ordered = probabilities.sort_values()
+    colours = [ACCENT if g == probabilities.idxmax() else "#6b7280" for g in ordered.index]
+    fig = go.Figure(
+        go.Bar(
+            x=ordered.values,
+            y=ordered.index,
+            orientation="h",
+            marker_color=colours,
+            text=[f"{v:.0%}" for v in ordered.values],
+            textposition="outside",
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(title="Genre probabilities", xaxis=dict(range=[0, 1.1], tickformat=".0%"))
+    return _style(fig, height=360)
+
+
+def prediction_timeline(timeline: pd.DataFrame) -> go.Figure:
+    """Per-segment genre probabilities over time (start, end, then one column per genre)."""
+    genres = [c for c in timeline.columns if c not in ("start", "end")]
+    centres = (timeline["start"] + timeline["end"]) / 2
+    fig = go.Figure(
+        go.Heatmap(
+            z=timeline[genres].to_numpy().T,
+            x=centres,
+            y=genres,
+            colorscale="Magma",
+            zmin=0,
+            zmax=1,
+            colorbar=dict(title="p", tickformat=".0%"),
+            hovertemplate="t %{x:.1f} s<br>%{y}: %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(title="Prediction per segment", xaxis_title="time (s)")
+    return _style(fig, height=340)
+
+
 def mel_heatmap(
     spec_db: np.ndarray,
     times: np.ndarray,
@@ -182,3 +221,158 @@ def training_curves(history: pd.DataFrame, title: str = "Training curves") -> go
     fig.update_xaxes(title_text="epoch")
     fig.update_layout(title=title)
     return _style(fig, height=360)
+
+
+# ---- comparing runs (the Compare page) ------------------------------------------------------
+
+
+def run_colour(i: int) -> str:
+    """The colour of the ``i``-th run compared, the same in every comparison figure."""
+    palette = px.colors.qualitative.Plotly
+    return palette[i % len(palette)]
+
+
+def fold_accuracy(folds: pd.DataFrame, stats: pd.DataFrame) -> go.Figure:
+    """Test accuracy fold by fold, one line per run (columns of ``folds``, rows ``fold 1``...),
+    and each run's mean with its confidence interval (``stats``: run, mean, ci_low, ci_high)."""
+    fig = go.Figure()
+    for i, run in enumerate(folds.columns):
+        colour = run_colour(i)
+        fig.add_scatter(
+            x=list(folds.index),
+            y=folds[run],
+            mode="lines+markers",
+            name=str(run),
+            legendgroup=str(run),
+            line=dict(color=colour),
+            hovertemplate="%{x}: %{y:.3f}<extra>" + str(run) + "</extra>",
+        )
+        s = stats.iloc[i]
+        has_ci = bool(np.isfinite(s["ci_low"]))
+        fig.add_scatter(
+            x=["mean ± CI"],
+            y=[s["mean"]],
+            mode="markers",
+            marker=dict(color=colour, size=11, symbol="diamond"),
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=[s["ci_high"] - s["mean"] if has_ci else 0],
+                arrayminus=[s["mean"] - s["ci_low"] if has_ci else 0],
+                color=colour,
+            ),
+            name=f"{run} mean",
+            legendgroup=str(run),
+            showlegend=False,
+            hovertemplate="mean %{y:.3f}"
+            + (f", CI {s['ci_low']:.3f} to {s['ci_high']:.3f}" if has_ci else "")
+            + f"<extra>{run}</extra>",
+        )
+    fig.update_layout(
+        title="Test accuracy per fold, and mean with 95% confidence interval",
+        yaxis_title="accuracy",
+        yaxis_tickformat=".0%",
+        legend=dict(orientation="h", y=-0.15),
+    )
+    return _style(fig, height=380)
+
+
+def confusion_heatmap(
+    matrix: np.ndarray,
+    labels: list[str],
+    title: str,
+    zmax: float | None = None,
+    normalised: bool = False,
+    difference: bool = False,
+) -> go.Figure:
+    """Confusion matrix with genre names on both axes (rows: true, top to bottom; columns:
+    predicted). ``zmax`` fixes the colour scale (to share it between runs); ``difference``
+    draws signed values on a diverging scale centred on zero."""
+    matrix = np.asarray(matrix, dtype=float)
+    fmt = ".0%" if normalised else ".0f"
+    text = [[f"{v:{fmt}}" if v else "" for v in row] for row in matrix]
+    if difference and not normalised:
+        text = [[f"{v:+.0f}" if v else "" for v in row] for row in matrix]
+    elif difference:
+        text = [[f"{v:+.0%}" if abs(v) >= 0.005 else "" for v in row] for row in matrix]
+    limit = zmax if zmax is not None else float(np.abs(matrix).max() or 1)
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=labels,
+            y=labels,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="RdBu" if difference else "Viridis",
+            zmid=0 if difference else None,
+            zmin=-limit if difference else 0,
+            zmax=limit,
+            colorbar=dict(tickformat=".0%" if normalised else None),
+            hovertemplate=f"true %{{y}}<br>predicted %{{x}}<br>%{{z:{fmt}}}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title="predicted genre",
+        yaxis_title="true genre",
+        yaxis_autorange="reversed",
+        xaxis=dict(tickangle=-45, constrain="domain"),
+        yaxis=dict(scaleanchor="x", constrain="domain"),
+    )
+    return _style(fig, height=460)
+
+
+def per_genre_scores(scores: pd.DataFrame, metric: str = "f1") -> go.Figure:
+    """One metric (``precision``, ``recall`` or ``f1``) per genre, grouped bars, one colour per
+    run (``scores``: run, genre and the metric columns)."""
+    fig = go.Figure()
+    for i, (run, part) in enumerate(scores.groupby("run", sort=False)):
+        fig.add_bar(
+            x=part["genre"],
+            y=part[metric],
+            name=str(run),
+            marker_color=run_colour(i),
+            hovertemplate="%{x}: %{y:.3f}<extra>" + str(run) + "</extra>",
+        )
+    fig.update_layout(
+        barmode="group",
+        title=f"{'F1' if metric == 'f1' else metric.capitalize()} per genre",
+        yaxis_title=metric,
+        yaxis_range=[0, 1.02],
+        legend=dict(orientation="h", y=-0.2),
+    )
+    return _style(fig, height=380)
+
+
+def training_curves_overlay(histories: dict[str, pd.DataFrame]) -> go.Figure:
+    """Loss and accuracy per epoch of several runs: one colour per run, its mean over folds
+    (solid = train, dotted = validation) over faint per-fold lines."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    for i, (run, history) in enumerate(histories.items()):
+        colour = run_colour(i)
+        mean = history.groupby("epoch").mean(numeric_only=True).reset_index()
+        for col, metric in ((1, "loss"), (2, "acc")):
+            for split, dash in (("train", "solid"), ("val", "dot")):
+                name = f"{split}_{metric}"
+                if name not in history or history[name].isna().all():
+                    continue
+                for _, fold in history.groupby("fold"):
+                    fig.add_scatter(
+                        x=fold["epoch"], y=fold[name], row=1, col=col, mode="lines",
+                        line=dict(color=colour, dash=dash, width=1), opacity=0.25,
+                        hoverinfo="skip", showlegend=False, legendgroup=f"{run} {split}",
+                    )
+                fig.add_scatter(
+                    x=mean["epoch"], y=mean[name], row=1, col=col, mode="lines+markers",
+                    line=dict(color=colour, dash=dash, width=2.5), marker=dict(size=5),
+                    name=f"{run} {split}", legendgroup=f"{run} {split}", showlegend=col == 1,
+                    hovertemplate=f"epoch %{{x}}: %{{y:.3f}}<extra>{run} {split} (mean)</extra>",
+                )
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(
+        title="Training curves (mean over folds; faint: each fold)",
+        legend=dict(orientation="h", y=-0.25),
+    )
+    return _style(fig, height=420)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,12 @@ SAMPLE_RATE: int = 22050
 #: Archives: most bytes they may unpack to, and most members they may hold.
 MAX_ARCHIVE_BYTES: int = _int("GENRELAB_MAX_ARCHIVE_MB", 4096) * 2**20
 MAX_ARCHIVE_MEMBERS: int = _int("GENRELAB_MAX_ARCHIVE_MEMBERS", 20000)
+#: Largest upload in bytes: Streamlit's own limit (``server.maxUploadSize`` in
+#: .streamlit/config.toml), which core enforces too.
+MAX_UPLOAD_BYTES: int = (
+    tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    * 2**20
+)
 #: Longest stretch of one uploaded clip that is analysed, in seconds.
 MAX_ANALYSIS_SECONDS: float = float(_int("GENRELAB_MAX_ANALYSIS_SECONDS", 600))
 #: Audio file extensions recognised in folder-per-label datasets.

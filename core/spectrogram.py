@@ -406,7 +406,7 @@ def mel_reference(y: np.ndarray, params: MelParams) -> np.ndarray:
     (b, n_mels, frames); float32, in dB and normalised as ``params`` says."""
     import librosa
 
-    batch, single = _as_batch(y)
+    batch, single = _as_batch(y, params)
     out = []
     for row in batch:
         S = librosa.feature.melspectrogram(
@@ -448,9 +448,16 @@ def mel_fast(y: np.ndarray, params: MelParams) -> np.ndarray:
     """
     import torch
 
-    batch, single = _as_batch(y)
-    plan = _plan(params.sample_rate, params.n_fft, params.win_length, params.window,
-                 params.n_mels, params.fmin, params.mel_fmax)
+    batch, single = _as_batch(y, params)
+    plan = _plan(
+        params.sample_rate,
+        params.n_fft,
+        params.win_length,
+        params.window,
+        params.n_mels,
+        params.fmin,
+        params.mel_fmax,
+    )
     frames = params.frames_for(batch.shape[1])
     out = np.empty((len(batch), params.n_mels, frames), dtype=np.float32)
     with single_threaded_torch(), torch.inference_mode():
@@ -499,8 +506,9 @@ class _Plan:
 
 
 @lru_cache(maxsize=16)
-def _plan(sr: int, n_fft: int, win_length: int | None, window: str, n_mels: int, fmin: float,
-          fmax: float) -> _Plan:
+def _plan(
+    sr: int, n_fft: int, win_length: int | None, window: str, n_mels: int, fmin: float, fmax: float
+) -> _Plan:
     import librosa
     import torch
 
@@ -510,7 +518,7 @@ def _plan(sr: int, n_fft: int, win_length: int | None, window: str, n_mels: int,
     basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
     groups = []
     for m0 in range(0, n_mels, _BAND_GROUP):
-        block = basis[m0:m0 + _BAND_GROUP]
+        block = basis[m0 : m0 + _BAND_GROUP]
         used = np.flatnonzero(block.any(axis=0))
         b0, b1 = int(used[0]), int(used[-1]) + 1
         weights = np.repeat(block[:, b0:b1].T, 2, axis=0)
@@ -521,24 +529,44 @@ def _plan(sr: int, n_fft: int, win_length: int | None, window: str, n_mels: int,
 def _mel_power(y: Any, plan: _Plan, params: MelParams, frames: int) -> Any:
     """Mel (power) spectrogram of one signal as a (frames, n_mels) float32 tensor."""
     import torch
+
+    out = torch.empty(frames, params.n_mels)
+    for start, framed in _frame_blocks(y, params, frames):
+        for f0 in range(0, len(framed), _CHUNK_FRAMES):
+            spec = torch.fft.rfft(framed[f0 : f0 + _CHUNK_FRAMES] * plan.window)
+            parts = torch.view_as_real(spec).reshape(len(spec), -1)  # re, im interleaved
+            parts.square_()  # |X|^2 = re^2 + im^2, summed by the projection below
+            if params.power != 2.0:
+                power = parts[:, 0::2] + parts[:, 1::2]
+                parts = power.pow_(params.power / 2).repeat_interleave(2, dim=1).mul_(0.5)
+            block = out[start + f0 : start + f0 + len(spec)]
+            for m0, m1, b0, b1, weights in plan.groups:
+                block[:, m0:m1] = parts[:, 2 * b0 : 2 * b1] @ weights
+    return out
+
+
+def _frame_blocks(y: Any, params: MelParams, frames: int) -> list[tuple[int, Any]]:
+    """The STFT frames as (first frame, (k, n_fft) view) blocks. When centering, only the few
+    frames that reach past either end are cut from padded copies (as librosa does); the rest
+    are views of the signal itself."""
     import torch.nn.functional as F
 
-    if params.center:
-        half = params.n_fft // 2
-        y = F.pad(y[None, None], (half, half), mode=params.pad_mode)[0, 0]
-    framed = y.unfold(0, params.n_fft, params.hop_length)[:frames]
-    out = torch.empty(frames, params.n_mels)
-    for f0 in range(0, frames, _CHUNK_FRAMES):
-        spec = torch.fft.rfft(framed[f0:f0 + _CHUNK_FRAMES] * plan.window)
-        parts = torch.view_as_real(spec).reshape(len(spec), -1)  # re, im interleaved: contiguous
-        parts.square_()  # |X|^2 = re^2 + im^2, summed by the projection below
-        if params.power != 2.0:
-            power = parts[:, 0::2] + parts[:, 1::2]
-            parts = power.pow_(params.power / 2).repeat_interleave(2, dim=1).mul_(0.5)
-        block = out[f0:f0 + _CHUNK_FRAMES]
-        for m0, m1, b0, b1, weights in plan.groups:
-            block[:, m0:m1] = parts[:, 2 * b0:2 * b1] @ weights
-    return out
+    n_fft, hop = params.n_fft, params.hop_length
+    if not params.center:
+        return [(0, y.unfold(0, n_fft, hop)[:frames])]
+    half = n_fft // 2
+
+    def padded(piece: Any, left: int, right: int) -> Any:
+        return F.pad(piece[None, None], (left, right), mode=params.pad_mode)[0, 0]
+
+    head = -(-half // hop)  # frames that start before the signal
+    tail = max(head, (len(y) + half - n_fft) // hop + 1 - -(-n_fft // hop))  # a margin
+    if tail - head < _CHUNK_FRAMES:  # short signal: pad it whole
+        return [(0, padded(y, half, half).unfold(0, n_fft, hop)[:frames])]
+    first = padded(y[: (head - 1) * hop + half + 1], half, 0).unfold(0, n_fft, hop)[:head]
+    middle = y[head * hop - half :].unfold(0, n_fft, hop)[: tail - head]
+    last = padded(y[tail * hop - half :], 0, half).unfold(0, n_fft, hop)[: frames - tail]
+    return [(0, first), (head, middle), (tail, last)]
 
 
 def _power_to_db(S: Any, params: MelParams) -> Any:
@@ -553,11 +581,16 @@ def _power_to_db(S: Any, params: MelParams) -> Any:
     return db
 
 
-def _as_batch(y: np.ndarray) -> tuple[np.ndarray, bool]:
+def _as_batch(y: np.ndarray, params: MelParams) -> tuple[np.ndarray, bool]:
     y = np.ascontiguousarray(y, dtype=np.float32)
-    if y.ndim not in (1, 2) or y.shape[-1] == 0:
+    if y.ndim not in (1, 2):
         raise ParamsError(
             f"Expected a signal (n,) or a batch of signals (b, n), got shape {y.shape}."
+        )
+    if y.shape[-1] < params.n_fft:
+        raise ParamsError(
+            f"The signal has {y.shape[-1]} samples, fewer than one FFT frame "
+            f"(n_fft={params.n_fft}); cut clips with segments(), which pads short ones."
         )
     return (y[None], True) if y.ndim == 1 else (y, False)
 

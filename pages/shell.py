@@ -21,6 +21,8 @@ def _pages() -> list:
         st.Page("pages/explore.py", title="Explore", icon=":material/travel_explore:"),
         st.Page("pages/spectrogram_lab.py", title="Spectrogram Lab", icon=":material/equalizer:"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/predict.py", title="Predict", icon=":material/lyrics:"),
     ]
 
 

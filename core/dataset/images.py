@@ -74,6 +74,13 @@ def load_image(
         raise DatasetError(f"cannot read image {path}: {exc}") from exc
     if rgb.shape[:2] != IMAGE_SHAPE:
         raise DatasetError(f"{path} is {rgb.shape[1]}x{rgb.shape[0]}, expected 432x288")
+    return prepare_image(rgb, crop=crop, gray=gray, freq_step=freq_step)
+
+
+def prepare_image(
+    rgb: np.ndarray, *, crop: bool = True, gray: bool = False, freq_step: int = 1
+) -> np.ndarray:
+    """A 288x432 RGB figure (read from a PNG or rendered from audio) as a model input."""
     if crop:
         top, bottom, left, right = SPECTROGRAM_BOX
         rgb = rgb[top:bottom, left:right]

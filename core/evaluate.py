@@ -1,0 +1,432 @@
+"""Metrics of finished runs and statistics to compare them: pure functions of predictions.
+
+Accuracy, confusion matrices and per-genre precision / recall / F1 follow scikit-learn's
+definitions (an undefined precision or recall, 0 / 0, counts as 0). Fold accuracies are
+summarised with a t-based confidence interval; two runs evaluated on the same folds are compared
+with a paired t-test over folds and McNemar's test on their pooled clip predictions.
+:class:`RunResults` gathers what a run wrote (``core.runs``) into frames these functions take.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from core.runs import Run
+
+#: Significance level of the plain-words verdicts.
+ALPHA = 0.05
+#: McNemar: below this many discordant clips the exact binomial test is used.
+EXACT_BELOW = 25
+#: Config entries that decide which clips land in which fold (with the dataset itself).
+FOLD_KEYS = ("protocol", "k", "seed", "drop_repetitions")
+
+
+# ---- scores ---------------------------------------------------------------------------------
+
+
+def accuracy(true: Any, predicted: Any) -> float:
+    """Share of clips whose predicted label is the true one (NaN for no clips)."""
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    return float(np.mean(true == predicted)) if len(true) else float("nan")
+
+
+def confusion(true: Any, predicted: Any, labels: list[str]) -> np.ndarray:
+    """Counts of (true, predicted) pairs: rows are true labels, columns predicted, in ``labels``
+    order; pairs with a label outside ``labels`` are left out."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=int)
+    for t, p in zip(true, predicted, strict=True):
+        if t in index and p in index:
+            matrix[index[t], index[p]] += 1
+    return matrix
+
+
+def row_normalise(matrix: Any) -> np.ndarray:
+    """Each row divided by its sum (the share of a true genre given each label); empty rows stay
+    zero."""
+    matrix = np.asarray(matrix, dtype=float)
+    sums = matrix.sum(axis=1, keepdims=True)
+    return np.divide(matrix, sums, out=np.zeros_like(matrix), where=sums > 0)
+
+
+def per_class_scores(true: Any, predicted: Any, labels: list[str]) -> pd.DataFrame:
+    """Per label: ``precision``, ``recall``, ``f1`` and ``support`` (true clips), one row each."""
+    matrix = confusion(true, predicted, labels)
+    hits = np.diag(matrix).astype(float)
+    predicted_n, support = matrix.sum(axis=0), matrix.sum(axis=1)
+    precision = np.divide(hits, predicted_n, out=np.zeros_like(hits), where=predicted_n > 0)
+    recall = np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)
+    return pd.DataFrame(
+        {"genre": labels, "precision": precision, "recall": recall, "f1": f1, "support": support}
+    )
+
+
+# ---- fold statistics ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FoldStats:
+    """Mean, sample standard deviation and t-based confidence interval of per-fold values."""
+
+    n: int
+    mean: float
+    std: float
+    low: float
+    high: float
+    confidence: float
+
+
+def fold_stats(values: Any, confidence: float = 0.95) -> FoldStats:
+    """Summarise per-fold values; the interval is ``mean ± t(n-1) * std / sqrt(n)`` (NaN when
+    there is a single fold)."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    mean = float(values.mean()) if n else float("nan")
+    if n < 2:
+        return FoldStats(n, mean, float("nan"), float("nan"), float("nan"), confidence)
+    std = float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * std / math.sqrt(n)
+    return FoldStats(n, mean, std, mean - half, mean + half, confidence)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Outcome of a significance test: its statistic, p-value and which test it was."""
+
+    statistic: float
+    p_value: float
+    method: str
+
+
+def paired_t_test(a: Any, b: Any) -> TestResult:
+    """Paired t-test of per-fold values ``b`` against ``a`` (``scipy.stats.ttest_rel``).
+
+    The statistic is positive when ``b`` is higher. Identical values give p = 1; differences
+    that are all the same non-zero number give p = 0.
+    """
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) != len(b) or len(a) < 2:
+        raise ValueError("a paired t-test needs the same number (at least 2) of values in each")
+    diff = b - a
+    if np.allclose(diff, diff[0], rtol=0, atol=1e-12):  # no spread: the t statistic is 0/0 or x/0
+        same = abs(diff[0]) <= 1e-12
+        return TestResult(
+            0.0 if same else math.copysign(math.inf, diff[0]), 1.0 if same else 0.0, "paired t-test"
+        )
+    result = stats.ttest_rel(b, a)
+    return TestResult(float(result.statistic), float(result.pvalue), "paired t-test")
+
+
+@dataclass(frozen=True)
+class McNemar:
+    """McNemar's test on paired right/wrong outcomes: ``only_a`` clips only run A got right,
+    ``only_b`` only run B, out of ``n`` clips both classified."""
+
+    n: int
+    only_a: int
+    only_b: int
+    test: TestResult
+
+
+def mcnemar(correct_a: Any, correct_b: Any, exact: bool | None = None) -> McNemar:
+    """McNemar's test of two classifiers on the same clips (booleans: got the clip right).
+
+    ``exact`` (default: when fewer than ``EXACT_BELOW`` clips are discordant) uses the binomial
+    test, ``2 * P(X <= min(b, c))`` for ``X ~ Bin(b + c, 1/2)`` capped at 1; otherwise the
+    chi-square statistic with continuity correction ``(|b - c| - 1)^2 / (b + c)``, one degree of
+    freedom (statsmodels' ``mcnemar`` formulas).
+    """
+    from scipy import stats
+
+    correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+    if correct_a.shape != correct_b.shape:
+        raise ValueError("McNemar's test needs the outcomes of both runs on the same clips")
+    b = int(np.sum(correct_a & ~correct_b))
+    c = int(np.sum(~correct_a & correct_b))
+    if exact is None:
+        exact = b + c < EXACT_BELOW
+    if exact or b + c == 0:  # without discordant clips the chi-square statistic is undefined
+        p = min(1.0, 2 * float(stats.binom.cdf(min(b, c), b + c, 0.5)))
+        test = TestResult(float(min(b, c)), p, "McNemar's exact test")
+    else:
+        statistic = (abs(b - c) - 1) ** 2 / (b + c)
+        test = TestResult(
+            statistic, float(stats.chi2.sf(statistic, 1)), "McNemar's chi-square test"
+        )
+    return McNemar(len(correct_a), b, c, test)
+
+
+# ---- settings -------------------------------------------------------------------------------
+
+
+def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one level with dotted keys (``train.lr``); lists and empty dicts become text."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value) if isinstance(value, list | dict) else value
+    return flat
+
+
+def settings_diff(a: dict, b: dict) -> dict[str, tuple[Any, Any]]:
+    """The settings (dotted keys) whose values differ between two configs: ``(in a, in b)``, with
+    None for a setting one of them lacks."""
+    fa, fb = flatten(a), flatten(b)
+    keys = list(dict.fromkeys([*fa, *fb]))
+    return {k: (fa.get(k), fb.get(k)) for k in keys if fa.get(k) != fb.get(k)}
+
+
+def settings_table(configs: dict[str, dict]) -> pd.DataFrame:
+    """Settings (rows, dotted keys) of several configs (columns, by name) as text, plus a
+    ``differs`` column telling whether the configs disagree on the setting."""
+    flat = {name: flatten(config) for name, config in configs.items()}
+    keys = list(dict.fromkeys(k for f in flat.values() for k in f))
+    table = pd.DataFrame(
+        {name: [f.get(k) for k in keys] for name, f in flat.items()}, index=pd.Index(keys)
+    ).astype(object)
+    differs = [len({repr(v) for v in row}) > 1 for row in table.itertuples(index=False)]
+    table = table.map(lambda v: "" if v is None else str(v))
+    table.index.name = "setting"
+    table["differs"] = differs
+    return table
+
+
+# ---- a run's results ------------------------------------------------------------------------
+
+
+@dataclass
+class RunResults:
+    """What a finished run wrote, ready for the metrics: folds are numbered from 1.
+
+    ``predictions``: ``fold, track_id, true, predicted`` and one probability column per label;
+    ``history``: ``fold, epoch, train_loss, train_acc, val_loss, val_acc`` (and whatever else
+    the trainer logged).
+    """
+
+    id: str
+    label: str
+    config: dict
+    summary: dict
+    labels: list[str]
+    predictions: pd.DataFrame
+    history: pd.DataFrame
+    user: str = ""
+    created: str = ""
+
+    @classmethod
+    def from_run(cls, run: Run) -> RunResults:
+        """Read every fold of ``run`` (a completed one: its summary names the labels)."""
+        folds = run.folds()
+        predictions = pd.concat(
+            [run.read_predictions(f).assign(fold=f + 1) for f in folds], ignore_index=True
+        )
+        history = pd.DataFrame(
+            [{"fold": f + 1, **epoch} for f in folds for epoch in run.read_history(f)]
+        )
+        summary = run.summary or {}
+        labels = summary.get("labels") or sorted(set(predictions["true"]))
+        front = ["fold", "track_id", "true", "predicted"]
+        predictions = predictions[front + [c for c in predictions if c not in front]]
+        created = f"{run.created:%Y-%m-%d %H:%M} UTC" if run.created else ""
+        return cls(
+            run.id,
+            run.label,
+            run.config,
+            summary,
+            list(labels),
+            predictions,
+            history,
+            run.user,
+            created,
+        )
+
+    @property
+    def train(self) -> dict:
+        return self.config.get("train", {})
+
+    def fold_accuracies(self) -> pd.Series:
+        """Test accuracy per fold (index: fold number)."""
+        folds = self.predictions.groupby("fold")
+        return pd.Series({f: accuracy(p["true"], p["predicted"]) for f, p in folds}, dtype=float)
+
+    def test_ids(self) -> list[set[str]]:
+        """The track ids tested in each fold, in fold order."""
+        return [set(p["track_id"]) for _, p in self.predictions.groupby("fold")]
+
+    def confusion(self, fold: int | None = None) -> np.ndarray:
+        """Confusion matrix of one fold (numbered from 1), or summed over folds (None)."""
+        p = self.predictions if fold is None else self.predictions[self.predictions["fold"] == fold]
+        return confusion(p["true"], p["predicted"], self.labels)
+
+    def scores(self) -> pd.DataFrame:
+        """Per-genre precision, recall and F1 of the pooled predictions of every fold."""
+        return per_class_scores(
+            self.predictions["true"], self.predictions["predicted"], self.labels
+        )
+
+    def wrong(self) -> pd.DataFrame:
+        """The clips predicted wrong: ``fold, track_id, true, predicted, confidence`` (probability
+        of the predicted label) and ``p_true`` (of the true one), most confident first."""
+        p = self.predictions[self.predictions["true"] != self.predictions["predicted"]]
+
+        def prob_of(column: str) -> list[float]:
+            return [p.at[i, lab] if lab in p else np.nan for i, lab in p[column].items()]
+
+        out = p[["fold", "track_id", "true", "predicted"]].assign(
+            confidence=prob_of("predicted"), p_true=prob_of("true")
+        )
+        return out.sort_values("confidence", ascending=False).reset_index(drop=True)
+
+
+def scores_table(results: list[RunResults]) -> pd.DataFrame:
+    """Per-genre precision, recall, F1 and support of several runs: one row per (run, genre)."""
+    return pd.concat([r.scores().assign(run=r.label) for r in results], ignore_index=True)[
+        ["run", "genre", "precision", "recall", "f1", "support"]
+    ]
+
+
+def with_clip_facts(wrong: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
+    """Clips (``track_id`` column) joined with the dataset's facts about them: ``path``,
+    ``artist``, ``flags`` (Sturm's fault kinds in words) and ``known_fault`` (a known mislabel
+    or repetition of another excerpt; an artist's other excerpts do not count)."""
+    facts = manifest.drop_duplicates("track_id").set_index("track_id")
+    facts = facts.reindex(columns=["path", "artist", "faults"]).reindex(wrong["track_id"])
+    facts = facts.astype(object)  # an empty manifest gives float columns
+    kinds = [[k for k in str(f).split(";") if k] if pd.notna(f) else [] for f in facts["faults"]]
+    return wrong.assign(
+        path=facts["path"].fillna("").to_numpy(),
+        artist=facts["artist"].fillna("").to_numpy(),
+        flags=[", ".join(k.replace("_", " ") for k in ks) for ks in kinds],
+        known_fault=[any(_known(k) for k in ks) for ks in kinds],
+    )
+
+
+def _known(kind: str) -> bool:
+    return "mislabel" in kind or ("repetition" in kind and not kind.startswith("artist"))
+
+
+def fold_table(results: list[RunResults]) -> pd.DataFrame:
+    """Test accuracy per fold (rows ``fold 1``...) of each run (columns, by label)."""
+    table = pd.DataFrame({r.label: r.fold_accuracies() for r in results})
+    table.index = [f"fold {i}" for i in table.index]
+    return table
+
+
+def stats_table(results: list[RunResults], confidence: float = 0.95) -> pd.DataFrame:
+    """One row per run: folds, mean, std and confidence interval of its fold accuracies."""
+    rows = []
+    for r in results:
+        s = fold_stats(r.fold_accuracies(), confidence)
+        rows.append(
+            {
+                "run": r.label,
+                "folds": s.n,
+                "mean": s.mean,
+                "std": s.std,
+                "ci_low": s.low,
+                "ci_high": s.high,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ---- comparing two runs ---------------------------------------------------------------------
+
+
+def fold_mismatches(a: RunResults, b: RunResults) -> list[str]:
+    """Why two runs cannot be compared fold by fold (empty when they used the same folds): a
+    different dataset, protocol, k, seed or repetition handling, or other test clips per fold."""
+    reasons = []
+    fa, fb = a.config.get("dataset_fingerprint"), b.config.get("dataset_fingerprint")
+    if fa != fb:
+        reasons.append("they were trained on different datasets (or different dataset files)")
+    for key in FOLD_KEYS:
+        va, vb = a.train.get(key), b.train.get(key)
+        if va != vb:
+            reasons.append(f"their {key.replace('_', ' ')} differs ({va} vs {vb})")
+    ta, tb = a.test_ids(), b.test_ids()
+    if len(ta) != len(tb):
+        reasons.append(f"they have {len(ta)} and {len(tb)} folds")
+    elif ta != tb:
+        differing = [i + 1 for i, (x, y) in enumerate(zip(ta, tb, strict=True)) if x != y]
+        reasons.append(f"fold(s) {', '.join(map(str, differing))} tested different clips")
+    return reasons
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Run B against run A: accuracies, the tests that apply, and the verdict in words."""
+
+    a: str
+    b: str
+    mean_a: float
+    mean_b: float
+    mismatches: list[str]
+    t_test: TestResult | None
+    mcnemar: McNemar | None
+    text: list[str]
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def _chance(p: float) -> str:
+    return "this is unlikely to be chance" if p < ALPHA else "this could well be chance"
+
+
+def compare(a: RunResults, b: RunResults) -> Comparison:
+    """Compare run ``b`` with run ``a``: paired t-test over folds (same folds only) and McNemar's
+    test on the clips both runs tested, with the outcome stated in plain words."""
+    acc_a, acc_b = a.fold_accuracies(), b.fold_accuracies()
+    mean_a, mean_b = float(acc_a.mean()), float(acc_b.mean())
+    mismatches = fold_mismatches(a, b)
+    gap = 100 * (mean_b - mean_a)
+    if abs(gap) < 0.05:
+        head = f"{b.label} and {a.label} have the same mean accuracy ({mean_a:.3f})"
+    else:
+        (win, hi), (lose, lo) = sorted([(a.label, mean_a), (b.label, mean_b)], key=lambda x: -x[1])
+        head = f"{win} beats {lose} by {abs(gap):.1f} points ({hi:.3f} vs {lo:.3f})"
+    text, t_test = [], None
+    if mismatches:
+        text.append(
+            f"{head}, but the runs cannot be compared fold by fold: " + "; ".join(mismatches) + "."
+        )
+    elif len(acc_a) < 2:
+        text.append(f"{head}; with a single fold there is no paired test over folds.")
+    else:
+        t_test = paired_t_test(acc_a.to_numpy(), acc_b.to_numpy())
+        text.append(
+            f"{head}; {_chance(t_test.p_value)}, {_p(t_test.p_value)} "
+            f"(paired t-test over {len(acc_a)} folds)."
+        )
+    pa = a.predictions.drop_duplicates("track_id").set_index("track_id")
+    pb = b.predictions.drop_duplicates("track_id").set_index("track_id")
+    common = pa.index.intersection(pb.index)
+    test = None
+    if len(common):
+        pa, pb = pa.loc[common], pb.loc[common]
+        test = mcnemar(pa["true"] == pa["predicted"], pb["true"] == pb["predicted"])
+        text.append(
+            f"On the {test.n} clips both runs classified, {b.label} got {test.only_b} right that "
+            f"{a.label} got wrong, and {a.label} got {test.only_a} right that {b.label} got "
+            f"wrong: {_chance(test.test.p_value)}, {_p(test.test.p_value)} ({test.test.method})."
+        )
+    else:
+        text.append("The runs tested no clip in common, so their predictions cannot be paired.")
+    return Comparison(a.label, b.label, mean_a, mean_b, mismatches, t_test, test, text)

@@ -1,0 +1,141 @@
+"""Predict the genre of any clip with a trained run: decode -> the run's own features -> models.
+
+The clip is cut into windows of the run's clip duration (its last, shorter window is
+zero-padded, as in training); each window's segments (or rendered image) go through every fold's
+model. The genre probabilities are the mean over folds and over all segments; the per-segment
+probabilities form a timeline. No user file is ever unpickled or executed: audio is decoded by
+libsndfile, weights come from the run folder (torch with ``weights_only=True``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core import audio
+from core.errors import AudioError, GenreLabError
+from core.runs import Run, RunStatus, load_run
+from core.settings import MAX_ANALYSIS_SECONDS, MAX_UPLOAD_BYTES
+from core.spectrogram import PRESETS, MelParams, clip_features
+from core.training import load_weights, predict_proba
+from core.training.config import TrainConfig
+
+#: Below this RMS (about -80 dBFS) a clip counts as silent: there is nothing to classify.
+SILENCE_RMS = 1e-4
+
+
+class PredictError(GenreLabError):
+    """A run cannot be used for prediction (not completed, files missing)."""
+
+
+@dataclass
+class Predictor:
+    """A completed run's fold models and the exact input they expect."""
+
+    run: Run
+    models: list[Any]
+    labels: list[str]
+    params: MelParams  # how to turn audio into the models' input
+    image_input: str | None  # Kaggle image mode of image runs, else None
+
+
+@dataclass
+class Prediction:
+    """The genre probabilities of one clip and how they were reached."""
+
+    probabilities: pd.Series  # genre -> probability, highest first
+    timeline: pd.DataFrame  # start, end (s), then one probability column per genre
+    signal: np.ndarray  # the decoded audio analysed (at params.sample_rate)
+    sample_rate: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def genre(self) -> str:
+        return str(self.probabilities.index[0])
+
+
+def load_predictor(run: Run | str) -> Predictor:
+    """Load every fold model of a completed run."""
+    run = load_run(run) if isinstance(run, str) else run
+    if run.status != RunStatus.COMPLETED or not run.summary:
+        raise PredictError(f"Run {run.label} is {run.status}: only completed runs can predict.")
+    train = TrainConfig.from_dict(run.config["train"])
+    labels = list(run.summary["labels"])
+    shape = tuple(run.summary["input_shape"])
+    suffix = ".pt" if train.framework == "torch" else ".keras"
+    paths = [run.fold_dir(i, create=False) / f"model{suffix}" for i in run.folds()]
+    if not paths or not all(p.is_file() for p in paths):
+        raise PredictError(f"Run {run.label} has no saved models.")
+    models = [load_weights(p, train, shape, len(labels)) for p in paths]
+    spec = run.config["input"]
+    if "image" in spec:
+        return Predictor(run, models, labels, PRESETS["kaggle"], spec["image"])
+    return Predictor(run, models, labels, MelParams.from_dict(spec["mel"]), None)
+
+
+def check_upload_size(n_bytes: int, limit: int = MAX_UPLOAD_BYTES) -> None:
+    """Refuse a file larger than the upload limit, with the sizes in the message."""
+    if n_bytes > limit:
+        raise AudioError(f"The file is {n_bytes / 2**20:.0f} MB; the limit is "
+                         f"{limit / 2**20:.0f} MB.")
+
+
+def predict(
+    predictor: Predictor,
+    source: audio.Source,
+    max_seconds: float = MAX_ANALYSIS_SECONDS,
+) -> Prediction:
+    """Genre probabilities of a clip (path, bytes or file object).
+
+    Raises
+    ------
+    AudioError
+        for anything that is not usable audio (empty, undecodable, silent...), with the reason.
+    """
+    if isinstance(source, bytes):
+        check_upload_size(len(source))
+    elif isinstance(source, (str, Path)) and Path(source).is_file():
+        check_upload_size(Path(source).stat().st_size)
+    params, notes = predictor.params, []
+    y = audio.load(source, sr=params.sample_rate, max_seconds=max_seconds, notes=notes)
+    if float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) < SILENCE_RMS:
+        raise AudioError("The clip is silent (or nearly): there is no music to classify.")
+    units, spans = _units(y, predictor, notes)
+    proba = np.mean([predict_proba(m, units) for m in predictor.models], axis=0)
+    timeline = pd.DataFrame(spans, columns=["start", "end"])
+    timeline[predictor.labels] = proba
+    mean = pd.Series(proba.mean(axis=0), index=predictor.labels).sort_values(ascending=False)
+    return Prediction(mean, timeline, y, params.sample_rate, notes)
+
+
+def _units(y: np.ndarray, predictor: Predictor, notes: list[str]) -> tuple[np.ndarray, list]:
+    """The model inputs of a clip, one per segment of each window, and their time spans."""
+    params, sr = predictor.params, predictor.params.sample_rate
+    window = params.n_samples or len(y)
+    if len(y) < window:
+        notes.append(f"The clip is {len(y) / sr:.1f} s long; the model was trained on "
+                     f"{window / sr:.0f} s clips, so it was padded with silence.")
+    starts = range(0, max(len(y) - window // 2, 1), window)
+    units, spans = [], []
+    for start in starts:
+        features = clip_features(y[start:start + window], params)
+        seg = (params.segment_samples or window) / sr
+        for i, unit in enumerate(features):
+            units.append(_model_input(unit, predictor.image_input))
+            begin = start / sr + i * seg
+            spans.append((begin, min(begin + seg, len(y) / sr)))
+    return np.stack(units), spans
+
+
+def _model_input(unit: np.ndarray, image_input: str | None) -> np.ndarray:
+    """One segment's features as the models take them, channels last."""
+    if image_input is None:
+        return unit[..., None]
+    from core.dataset.images import prepare_image
+    from core.training.execute import IMAGE_INPUTS
+
+    return prepare_image(unit, **IMAGE_INPUTS[image_input])

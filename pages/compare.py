@@ -1,0 +1,137 @@
+"""Compare: finished runs side by side, from their settings to the clips they got wrong.
+
+The chosen runs live in the URL (``?runs=id1,id2``), so a copied link opens the same comparison.
+"""
+
+import streamlit as st
+
+from core import settings
+from core.compare_report import build_report, highlight_differences, runs_settings
+from core.run_table import runs_frame
+from core.runs import RunStatus, list_runs
+from pages import compare_parts as parts
+from pages.common import current_dataset
+from pages.shell import require_shell
+
+require_shell()
+st.title(":material/compare_arrows: Compare runs")
+dataset = current_dataset()  # only needed to play the clips a run got wrong
+
+runs = {run.id: run for run in list_runs()}
+frame = runs_frame(list(runs.values()))
+if frame.empty:
+    st.info("No runs yet: train a model on the Train page, then compare runs here.")
+    st.stop()
+
+# -- the table of runs ----------------------------------------------------------------------------
+st.subheader("Runs")
+c1, c2, c3, c4 = st.columns(4)
+statuses = c1.multiselect("Status", sorted(set(frame["status"])), default=["completed"])
+frameworks = c2.multiselect("Framework", sorted(set(frame["framework"]) - {""}))
+protocols = c3.multiselect("Protocol", sorted(set(frame["protocol"]) - {""}))
+search = c4.text_input("Search", placeholder="name, id, user, model…")
+shown = frame
+for column, chosen in (("status", statuses), ("framework", frameworks), ("protocol", protocols)):
+    if chosen:
+        shown = shown[shown[column].isin(chosen)]
+if search:
+    text = shown[["id", "name", "user", "model", "input", "dataset"]].astype(str).agg(" ".join, 1)
+    shown = shown[text.str.contains(search, case=False, regex=False)]
+parts.table(
+    shown,
+    "runs",
+    column_config={
+        "mean_acc": st.column_config.NumberColumn("mean acc", format="%.3f"),
+        "std_acc": st.column_config.NumberColumn("± std", format="%.3f"),
+        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+    },
+)
+st.caption("Click a column header to sort. Only completed runs can be compared.")
+
+# -- choosing runs (kept in the URL) --------------------------------------------------------------
+completed = [i for i in frame["id"] if runs[i].status == RunStatus.COMPLETED]
+if "cmp_runs" not in st.session_state:
+    wanted = [i for i in st.query_params.get("runs", "").split(",") if i]
+    missing = [i for i in wanted if i not in completed]
+    if missing:
+        st.warning(f"Not found among the completed runs (deleted?): {', '.join(missing)}")
+    st.session_state["cmp_runs"] = [i for i in wanted if i in completed]
+listed = set(shown["id"]) | set(st.session_state["cmp_runs"])
+chosen = st.multiselect(
+    "Runs to compare",
+    [i for i in completed if i in listed],
+    key="cmp_runs",
+    format_func=lambda i: f"{runs[i].label} · {i}" if runs[i].name else i,
+    placeholder="Pick two or more completed runs (the filters above narrow this list)",
+)
+if chosen:
+    st.query_params["runs"] = ",".join(chosen)
+else:
+    st.query_params.pop("runs", None)
+    st.info("Pick two or more runs above to compare them.")
+    st.stop()
+
+results = [parts.load_results(i, str(runs[i].status), str(settings.MODELS_DIR)) for i in chosen]
+labels = [r.label for r in results]
+if len(set(labels)) < len(labels):  # two runs named alike: tell them apart by id
+    for r in results:
+        r.label = f"{r.label} ({r.id})"
+by_id = {r.id: r for r in results}
+
+# -- settings -------------------------------------------------------------------------------------
+st.subheader("Settings")
+config = runs_settings(results)
+only_diff = st.toggle("Only the settings that differ", value=len(results) > 1)
+if only_diff and len(results) > 1:
+    config = config[config["differs"]]
+if config.empty:
+    st.caption("The runs' settings are identical.")
+else:
+    st.dataframe(highlight_differences(config), width="stretch")
+    st.download_button(
+        "Download table (CSV)",
+        data=config.to_csv().encode(),
+        file_name="settings.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    st.caption("Highlighted: settings that differ between the runs.")
+
+# -- which two runs to pair -----------------------------------------------------------------------
+a, b = results[0], (results[1] if len(results) > 1 else None)
+if len(results) > 2:
+    c1, c2 = st.columns(2)
+    a = by_id[c1.selectbox("Run A", chosen, format_func=lambda i: by_id[i].label, key="cmp_a")]
+    others = [i for i in chosen if i != a.id]
+    b = by_id[c2.selectbox("Run B", others, format_func=lambda i: by_id[i].label, key="cmp_b")]
+    st.caption("Statistics and confusion matrices compare run B with run A.")
+
+st.download_button(
+    "Export the comparison as one HTML file",
+    data=lambda: build_report(results, (chosen.index(a.id), chosen.index(b.id) if b else 0)),
+    file_name="genrelab-comparison.html",
+    mime="text/html",
+    on_click="ignore",
+    icon=":material/description:",
+    type="primary",
+)
+
+tabs = st.tabs(
+    ["Accuracy per fold", "Statistics", "Confusion", "Per genre", "Training curves", "Wrong clips"]
+)
+with tabs[0]:
+    parts.accuracy_section(results)
+with tabs[1]:
+    if b is None:
+        st.info("Pick a second run to test whether their difference is more than chance.")
+    else:
+        parts.statistics_section(a, b)
+with tabs[2]:
+    parts.confusion_section(a, b)
+with tabs[3]:
+    parts.scores_section(results)
+with tabs[4]:
+    parts.curves_section(results)
+with tabs[5]:
+    parts.wrong_section(results, dataset)

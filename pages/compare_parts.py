@@ -1,0 +1,240 @@
+"""Sections of the Compare page: each draws one view of the chosen runs, with its downloads."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import plots
+from core.compare_report import confusion_figures, figure_html
+from core.dataset import Dataset
+from core.evaluate import (
+    RunResults,
+    compare,
+    fold_table,
+    scores_table,
+    stats_table,
+    with_clip_facts,
+)
+from core.runs import load_run
+from pages.common import dataset_spec, play
+
+SCORE = st.column_config.NumberColumn(format="%.3f")
+
+
+@st.cache_data(show_spinner="Reading the run…", max_entries=32)
+def load_results(run_id: str, status: str, models_dir: str) -> RunResults:
+    """A run's predictions and histories (cached per run, status and models folder)."""
+    return RunResults.from_run(load_run(run_id, models_dir))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "figure"
+
+
+def figure(fig: go.Figure, name: str) -> None:
+    """A chart, and a button downloading it as a standalone HTML file (built on click)."""
+    st.plotly_chart(fig, width="stretch", theme=None, key=f"fig_{name}")
+    st.download_button(
+        "Download figure (HTML)",
+        data=lambda: figure_html(fig),
+        file_name=f"{_slug(name)}.html",
+        mime="text/html",
+        on_click="ignore",
+        key=f"dl_fig_{name}",
+        icon=":material/download:",
+    )
+
+
+def table(frame: pd.DataFrame, name: str, index: bool = False, **kwargs) -> None:
+    """A table, and a button downloading it as CSV."""
+    st.dataframe(frame, hide_index=not index, width="stretch", **kwargs)
+    st.download_button(
+        "Download table (CSV)",
+        data=frame.to_csv(index=index).encode(),
+        file_name=f"{_slug(name)}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=f"dl_tab_{name}",
+        icon=":material/download:",
+    )
+
+
+def accuracy_section(results: list[RunResults]) -> None:
+    """Accuracy of every chosen run fold by fold, with mean and confidence interval."""
+    folds, stats = fold_table(results), stats_table(results)
+    figure(plots.fold_accuracy(folds, stats), "fold_accuracy")
+    left, right = st.columns(2)
+    with left:
+        table(
+            folds,
+            "accuracy_per_fold",
+            index=True,
+            column_config={c: SCORE for c in folds.columns},
+        )
+    with right:
+        table(
+            stats,
+            "accuracy_summary",
+            column_config={c: SCORE for c in ("mean", "std", "ci_low", "ci_high")},
+        )
+    st.caption("CI: 95% confidence interval of the mean (t distribution over the folds).")
+
+
+def statistics_section(a: RunResults, b: RunResults) -> None:
+    """The paired tests of run B against run A, in plain words, or why they do not apply."""
+    c = compare(a, b)
+    if c.mismatches:
+        st.warning(
+            "These runs did not use the same folds, so they cannot be compared fold by fold: "
+            + "; ".join(c.mismatches)
+            + ". Train both with the same dataset, protocol, k, seed "
+            "and repetition setting to pair them."
+        )
+    for line in c.text:
+        st.markdown(f"- {line}")
+    rows = []
+    if c.t_test:
+        rows.append(
+            {"test": c.t_test.method, "statistic": c.t_test.statistic, "p": c.t_test.p_value}
+        )
+    if c.mcnemar:
+        rows.append(
+            {
+                "test": c.mcnemar.test.method,
+                "statistic": c.mcnemar.test.statistic,
+                "p": c.mcnemar.test.p_value,
+            }
+        )
+    if rows:
+        table(
+            pd.DataFrame(rows),
+            f"tests_{b.id}_vs_{a.id}",
+            column_config={"statistic": SCORE, "p": st.column_config.NumberColumn(format="%.4f")},
+        )
+    st.caption(
+        "Paired t-test: over the folds' accuracies. McNemar: on the clips one run got "
+        "right and the other wrong. Below p = 0.05 the difference is called unlikely to "
+        "be chance; with few folds or clips a real difference can still look like chance."
+    )
+
+
+def confusion_section(a: RunResults, b: RunResults | None) -> None:
+    """Confusion heatmaps of one fold or all folds, counts or row-normalised, side by side."""
+    c1, c2 = st.columns(2)
+    n_folds = int(a.predictions["fold"].max())
+    if b is not None and int(b.predictions["fold"].max()) != n_folds:
+        n_folds = 0  # folds cannot be matched across the runs: only the sums
+    fold = c1.selectbox(
+        "Folds",
+        [None, *range(1, n_folds + 1)],
+        format_func=lambda f: "summed over all folds" if f is None else f"fold {f}",
+        key="cmp_fold",
+    )
+    normalised = (
+        c2.radio("Show", ["counts", "row-normalised"], horizontal=True, key="cmp_norm")
+        == "row-normalised"
+    )
+    figs = confusion_figures(a, b, fold, normalised)
+    names = [a.id, *([b.id] if b is not None else []), "difference"]
+    for col, fig, name in zip(st.columns(len(figs)), figs, names, strict=False):
+        with col:
+            figure(fig, f"confusion_{name}_{fold or 'all'}")
+    if b is not None and a.labels != b.labels:
+        st.info("The runs were trained on different genres: no difference matrix.")
+    st.caption(
+        "Rows: true genre; columns: predicted genre. Side by side on one colour scale; "
+        "the difference is B minus A (blue: B has more)."
+    )
+
+
+def scores_section(results: list[RunResults]) -> None:
+    """Per-genre precision, recall and F1 of every chosen run (all folds pooled)."""
+    scores = scores_table(results)
+    metric = st.radio(
+        "Metric",
+        ["f1", "precision", "recall"],
+        horizontal=True,
+        key="cmp_metric",
+        format_func=lambda m: "F1" if m == "f1" else m,
+    )
+    figure(plots.per_genre_scores(scores, metric), f"per_genre_{metric}")
+    table(
+        scores,
+        "per_genre_scores",
+        column_config={c: SCORE for c in ("precision", "recall", "f1")},
+    )
+
+
+def curves_section(results: list[RunResults]) -> None:
+    """Training curves of every chosen run, overlaid."""
+    histories = {r.label: r.history for r in results if not r.history.empty}
+    if not histories:
+        st.info("These runs saved no training history.")
+        return
+    figure(plots.training_curves_overlay(histories), "training_curves")
+
+
+def _same_dataset(result: RunResults, dataset: Dataset | None) -> bool:
+    """Whether the run was trained on the dataset open in the sidebar (same spec or same files)."""
+    if dataset is None:
+        return False
+    recorded = result.config.get("dataset_fingerprint")
+    same_files = bool(recorded) and recorded == dataset.fingerprint
+    return result.config.get("dataset") == dataset_spec() or same_files
+
+
+def wrong_section(results: list[RunResults], dataset: Dataset | None) -> None:
+    """The clips a run got wrong, with confidence, Sturm's flags and a player."""
+    by_id = {r.id: r for r in results}
+    run = by_id[
+        st.selectbox("Run", list(by_id), format_func=lambda i: by_id[i].label, key="cmp_wrong_run")
+    ]
+    wrong = run.wrong()
+    if wrong.empty:
+        st.success(f"{run.label} classified every test clip right.")
+        return
+    local = _same_dataset(run, dataset)
+    wrong = with_clip_facts(
+        wrong, dataset.manifest if local else pd.DataFrame(columns=["track_id"])
+    )
+    st.caption(
+        f"{len(wrong)} of {len(run.predictions)} test clips wrong, most confident first. "
+        + (
+            ""
+            if local
+            else "This run was trained on another dataset than the one open in "
+            "the sidebar: open it there to listen to the clips and see their flags."
+        )
+    )
+    table(
+        wrong.drop(columns="path"),
+        f"wrong_clips_{run.id}",
+        column_config={
+            "confidence": st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1),
+            "p_true": st.column_config.NumberColumn("p(true)", format="%.2f"),
+            "flags": st.column_config.TextColumn("Sturm flags"),
+            "known_fault": st.column_config.CheckboxColumn("known mislabel / repetition"),
+        },
+    )
+    playable = wrong[wrong["path"] != ""]
+    if playable.empty:
+        return
+    row = playable.iloc[
+        st.selectbox(
+            "Listen to",
+            range(len(playable)),
+            key="cmp_listen",
+            format_func=lambda i: (
+                "{track_id}: {true} heard as {predicted} ({confidence:.0%})".format(
+                    **playable.iloc[i]
+                )
+            ),
+        )
+    ]
+    if row["known_fault"]:
+        st.warning(f"{row['track_id']} is a known fault of the dataset: {row['flags']}.")
+    play(row["path"])

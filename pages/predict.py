@@ -1,0 +1,132 @@
+"""Predict: upload or record a clip and get its genre from a trained run."""
+
+import getpass
+
+import streamlit as st
+
+from core import plots
+from core.errors import GenreLabError
+from core.predict import Predictor, check_upload_size, load_predictor, predict
+from core.run_table import runs_frame
+from core.runs import RunStatus, list_runs
+from core.spectrogram import PRESETS as MEL_PRESETS
+from core.spectrogram_preview import preview
+from core.training import jobs
+from core.training.config import preset
+from core.training.execute import run_config
+from pages.common import current_dataset, dataset_spec
+from pages.run_monitor import active_runs
+from pages.shell import require_shell
+
+require_shell()
+st.title(":material/lyrics: Predict")
+dataset = current_dataset()
+
+UPLOAD_TYPES = ["wav", "au", "flac", "ogg", "mp3", "m4a", "aac"]
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the run's models…")
+def predictor_for(run_id: str) -> Predictor:
+    return load_predictor(run_id)
+
+
+def quick_train() -> None:
+    """Queue a small, fast run on the current dataset (mel 'fast', paper model, 3 folds)."""
+    mel = MEL_PRESETS["fast"]
+    longest = float(dataset.usable["duration"].median())
+    config = run_config(
+        dataset_spec(),
+        preset("paper", "torch", epochs=8, k=3),
+        mel=mel.replace(duration=min(mel.duration or longest, longest)),
+        fingerprint=dataset.fingerprint,
+    )
+    jobs.submit(config, name="quick run (Predict page)", user=getpass.getuser())
+
+
+completed = [r for r in list_runs() if r.status == RunStatus.COMPLETED and r.summary]
+if not completed:
+    st.info("No trained run yet: predictions need one.")
+    if dataset is not None and dataset.layout != "images":
+        st.button(
+            "Quick training run on this dataset (a few minutes)",
+            type="primary",
+            on_click=quick_train,
+        )
+    active_runs()
+    st.stop()
+
+table = runs_frame(completed)
+spec = dataset_spec()
+same = table[table["dataset"] == spec]
+best = (same if len(same) else table).sort_values("mean_acc", ascending=False).iloc[0]["id"]
+labels = {
+    row.id: f"{row.name} · {row.framework} · {row.input} · acc {row.mean_acc:.3f}"
+    for row in table.itertuples()
+}
+run_id = st.selectbox(
+    "Trained run",
+    list(labels),
+    index=list(labels).index(best),
+    format_func=labels.get,
+    help="Default: the best completed run on the current dataset",
+)
+try:
+    predictor = predictor_for(run_id)
+except GenreLabError as exc:
+    st.error(str(exc))
+    st.stop()
+
+upload_tab, record_tab = st.tabs(["Upload a clip", "Record"])
+with upload_tab:
+    upload = st.file_uploader(
+        "Audio clip",
+        type=UPLOAD_TYPES,
+        help="wav, au, flac, ogg, mp3 (m4a/aac only where a decoder for them is installed)",
+    )
+with record_tab:
+    recording = st.audio_input("Record a clip with the microphone")
+clip = upload or recording
+if clip is None:
+    st.caption(f"Clips are processed with the run's own settings: {predictor.params.summary()}.")
+    st.stop()
+
+try:
+    check_upload_size(clip.size)
+    data = clip.getvalue()
+    with st.spinner("Listening…"):
+        result = predict(predictor, data)
+except GenreLabError as exc:
+    st.error(f"**{clip.name}**: {exc}")
+    st.stop()
+
+left, right = st.columns([2, 3])
+with left:
+    st.metric(
+        "Predicted genre",
+        result.genre,
+        f"{result.probabilities.iloc[0]:.0%} confidence",
+        delta_color="off",
+    )
+    st.audio(result.signal, sample_rate=result.sample_rate)
+    for note in result.notes:
+        st.info(note)
+with right:
+    st.plotly_chart(plots.genre_probabilities(result.probabilities), width="stretch", theme=None)
+st.caption(
+    f"Mean over {len(predictor.models)} fold model(s) and {len(result.timeline)} "
+    f"segment(s) of the run's own input ({predictor.params.summary()})."
+)
+if len(result.timeline) > 1:
+    st.plotly_chart(plots.prediction_timeline(result.timeline), width="stretch", theme=None)
+st.plotly_chart(plots.waveform(result.signal, result.sample_rate), width="stretch", theme=None)
+view = preview(result.signal[: predictor.params.n_samples or None], predictor.params)
+if view.is_image:
+    st.image(view.features[0], caption="The clip as the model's Kaggle-style image")
+else:
+    st.plotly_chart(
+        plots.mel_heatmap(
+            view.joined, view.times, view.mel_hz, title="Mel spectrogram (first window)"
+        ),
+        width="stretch",
+        theme=None,
+    )

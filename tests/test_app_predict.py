@@ -1,0 +1,73 @@
+"""AppTest of the Predict page: upload a clip to a real tiny run; bad uploads; no run yet."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from streamlit.testing.v1 import AppTest
+
+from core.spectrogram import PRESETS
+from core.training.config import preset
+from core.training.execute import run_config, train_now
+from tests.conftest import write_tone
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tones")
+    for label, base in (("low", 220.0), ("high", 1760.0)):
+        for i in range(6):
+            write_tone(root / label / f"{label}{i}.wav", seconds=1.0, freq=base * (1 + 0.05 * i))
+    train = preset("paper", "torch", epochs=3, k=2, batch_size=4, patience=0, val_fraction=0)
+    mel = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)
+    return train_now(run_config(str(root), train, mel=mel), name="tones")  # the app's models dir
+
+
+def _predict_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    return at.switch_page("pages/predict.py").run()
+
+
+def _wav(seconds: float) -> bytes:
+    buf = io.BytesIO()
+    t = np.arange(int(seconds * 22050)) / 22050
+    sf.write(buf, 0.3 * np.sin(2 * np.pi * 1800 * t), 22050, format="WAV")
+    return buf.getvalue()
+
+
+def test_upload_gives_a_prediction(run):
+    at = _predict_page()
+    assert not at.exception, at.exception
+    box = at.selectbox[0]
+    box.set_value(run.id).run()
+    at.get("file_uploader")[0].upload("clip.wav", _wav(3.0), "audio/wav").run()
+    assert not at.exception, at.exception
+    [metric] = [m for m in at.metric if m.label == "Predicted genre"]
+    assert metric.value in ("low", "high")
+    assert any("segment(s)" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(("data", "message"), [(b"", "empty"), (b"\x00\x01" * 999, "decode"),
+                                               (bytes(44) + bytes(4000), "decode|silent")])
+def test_bad_upload_shows_a_message(run, data, message):
+    import re
+
+    at = _predict_page()
+    at.selectbox[0].set_value(run.id).run()
+    at.get("file_uploader")[0].upload("bad.wav", data, "audio/wav").run()
+    assert not at.exception, at.exception
+    assert any(re.search(message, e.value) for e in at.error), [e.value for e in at.error]
+
+
+def test_no_run_offers_quick_training(tmp_path, monkeypatch):
+    monkeypatch.setattr("core.settings.MODELS_DIR", tmp_path)
+    at = _predict_page()
+    assert not at.exception, at.exception
+    assert any("No trained run" in i.value for i in at.info)
+    assert any(b.label.startswith("Quick training run") for b in at.button)
