@@ -9,6 +9,9 @@ import plotly.graph_objects as go
 
 TEMPLATE = "plotly_dark"
 ACCENT = "#f59e0b"
+#: matplotlib's magma (librosa's and Kaggle's colour map). Its first colour is nudged from
+#: #000004: Streamlit's front end rewrites the colours #000001..#00000N as theme placeholders.
+MAGMA = ["#010005", *px.colors.sequential.Magma[1:]]
 ALERT = "#ef4444"
 
 
@@ -142,7 +145,7 @@ def prediction_timeline(timeline: pd.DataFrame) -> go.Figure:
             z=timeline[genres].to_numpy().T,
             x=centres,
             y=genres,
-            colorscale="Magma",
+            colorscale=MAGMA,
             zmin=0,
             zmax=1,
             colorbar=dict(title="p", tickformat=".0%"),
@@ -160,7 +163,7 @@ def mel_heatmap(
     title: str = "Mel spectrogram",
     zmin: float | None = None,
     zmax: float | None = None,
-    colorscale: str = "Magma",
+    colorscale: str | list[str] = MAGMA,
     colorbar_title: str = "dB",
 ) -> go.Figure:
     """Mel spectrogram heatmap with time in seconds and mel bands labelled in Hz.
