@@ -101,11 +101,10 @@ except GenreLabError as exc:
 
 left, right = st.columns([2, 3])
 with left:
-    st.metric(
-        "Predicted genre",
-        result.genre,
-        f"{result.probabilities.iloc[0]:.0%} confidence",
-        delta_color="off",
+    st.metric("Predicted genre", result.genre)
+    st.caption(
+        f"{result.probabilities.iloc[0]:.0%} probability; next: "
+        f"{result.probabilities.index[1]} {result.probabilities.iloc[1]:.0%}"
     )
     st.audio(result.signal, sample_rate=result.sample_rate)
     for note in result.notes:
