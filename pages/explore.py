@@ -7,7 +7,8 @@ from core import plots
 from core.dataset import summarize
 from core.dataset.gtzan_meta import exact_repetition_groups, fault_filtered_excluded, load_faults
 from core.dataset.stats import artist_concentration
-from pages.common import clip_viewer, current_dataset, play, show_overview
+from pages.common import clip_viewer, current_dataset, dataset_spec, play, show_overview
+from pages.fault_scan import fault_scan_panel, faults_experiment_panel
 from pages.shell import require_shell
 
 require_shell()
@@ -18,9 +19,15 @@ if dataset is None:
 m = dataset.manifest
 is_gtzan = dataset.layout in ("gtzan", "kaggle", "images")
 
-tab_clips, tab_artists, tab_faults, tab_overview = st.tabs(
-    ["Clips", "Artist repetition", "Fault catalog", "Overview"]
+tab_clips, tab_artists, tab_faults, tab_detect, tab_effect, tab_overview = st.tabs(
+    ["Clips", "Artist repetition", "Fault catalog", "Detectors", "What faults do", "Overview"]
 )
+
+with tab_detect:
+    fault_scan_panel(dataset)
+
+with tab_effect:
+    faults_experiment_panel(dataset, dataset_spec())
 
 with tab_overview:
     show_overview(dataset, summarize(dataset))

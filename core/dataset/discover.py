@@ -20,6 +20,7 @@ import pandas as pd
 
 from core import audio
 from core.dataset.archive import archive_dest, is_archive, unpack_archive
+from core.dataset.flags import join_flags, load_flags
 from core.dataset.gtzan_meta import join_gtzan_metadata, track_id_from_name
 from core.errors import AudioError, DatasetError
 from core.genres import GENRES
@@ -100,6 +101,7 @@ def discover(path: str | Path, unpack_root: Path = UNPACK_DIR) -> Dataset:
         manifest = _join_sidecar(manifest, root / SIDECAR_META)
     elif layout in ("gtzan", "kaggle", "images"):
         manifest = join_gtzan_metadata(manifest)
+    manifest = join_flags(manifest, load_flags(root))
     if layout == "kaggle":
         manifest["image_path"] = [
             _kaggle_image(root, t, g)

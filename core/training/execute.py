@@ -52,8 +52,12 @@ def run_config(
     mel: MelParams | None = None,
     image_input: str | None = None,
     fingerprint: str = "",
+    drop_flagged: bool = False,
 ) -> dict[str, Any]:
-    """The JSON config of a run: the dataset, its input (mel params or image mode), training."""
+    """The JSON config of a run: the dataset, its input (mel params or image mode), training.
+
+    ``drop_flagged`` leaves out the clips the fault detectors flagged (see core.dataset.flags).
+    """
     if (mel is None) == (image_input is None):
         raise ParamsError("Give either mel parameters or an image input mode, not both.")
     if image_input is not None and image_input not in IMAGE_INPUTS:
@@ -63,12 +67,18 @@ def run_config(
         "dataset_fingerprint": fingerprint,
         "input": {"mel": mel.to_dict()} if mel else {"image": image_input},
         "train": train.to_dict(),
+        "drop_flagged": drop_flagged,
     }
 
 
-def load_inputs(dataset: Dataset, spec: dict[str, Any], emit: Emit, stop: Stop) -> Inputs:
+def load_inputs(
+    dataset: Dataset, spec: dict[str, Any], emit: Emit, stop: Stop, drop_flagged: bool = False
+) -> Inputs:
     """Features of every usable clip: mel arrays from the feature store, or Kaggle images."""
     rows = dataset.usable
+    if drop_flagged:
+        rows = rows[rows["detected_faults"] == ""].reset_index(drop=True)
+        emit({"type": "stage", "stage": f"left out {len(dataset.usable) - len(rows)} flagged"})
     if "image" in spec:
         from core.dataset.images import load_images
 
@@ -103,7 +113,13 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
     train = TrainConfig.from_dict(config["train"])
     dataset = discover(resolve(config["dataset"]))
     on_event({"type": "stage", "stage": "preparing inputs"})
-    inputs = load_inputs(dataset, config["input"], on_event, should_stop)
+    inputs = load_inputs(
+        dataset,
+        config["input"],
+        on_event,
+        should_stop,
+        drop_flagged=config.get("drop_flagged", False),
+    )
     artists = inputs.clips["artist"].to_numpy() if (inputs.clips["artist"] != "").any() else None
     folds = make_folds(
         train.protocol,

@@ -1,0 +1,51 @@
+"""Detector results saved as flags on a dataset, joined onto its manifest as ``detected_faults``.
+
+One CSV per dataset folder under ``DATA_DIR/flags/`` (``track_id, detected_faults, related``),
+written atomically; training can then leave flagged clips out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from core.atomic import write_text
+from core.settings import DATA_DIR
+
+FLAG_COLUMNS = ["track_id", "detected_faults", "related"]
+
+
+def flags_path(dataset_root: Path, data_dir: Path = DATA_DIR) -> Path:
+    """Where the flags of the dataset at ``dataset_root`` are kept."""
+    digest = hashlib.sha256(str(Path(dataset_root).resolve()).encode()).hexdigest()[:12]
+    return data_dir / "flags" / f"{Path(dataset_root).name}-{digest}.csv"
+
+
+def save_flags(dataset_root: Path, flags: pd.DataFrame, data_dir: Path = DATA_DIR) -> Path:
+    """Save detector flags (``flags_for_manifest`` output) for a dataset; returns the file."""
+    path = flags_path(dataset_root, data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, flags.reindex(columns=FLAG_COLUMNS, fill_value="").to_csv(index=False))
+    return path
+
+
+def load_flags(dataset_root: Path, data_dir: Path = DATA_DIR) -> pd.DataFrame | None:
+    """The saved flags of a dataset, or None if none were saved."""
+    path = flags_path(dataset_root, data_dir)
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def join_flags(manifest: pd.DataFrame, flags: pd.DataFrame | None) -> pd.DataFrame:
+    """Add ``detected_faults`` ("" when not flagged or never scanned) to a manifest."""
+    out = manifest.copy()
+    mapping = (
+        flags.set_index("track_id")["detected_faults"]
+        if flags is not None
+        else pd.Series(dtype=str)
+    )
+    out["detected_faults"] = out["track_id"].map(mapping).astype(object).fillna("")
+    return out
