@@ -20,7 +20,7 @@ from core import audio
 from core.errors import AudioError, GenreLabError
 from core.runs import Run, RunStatus, load_run
 from core.settings import MAX_ANALYSIS_SECONDS, MAX_UPLOAD_BYTES
-from core.spectrogram import PRESETS, MelParams, clip_features
+from core.spectrogram import PRESETS, MelParams, clip_features, single_threaded_torch
 from core.training import load_weights, predict_proba
 from core.training.config import TrainConfig
 
@@ -105,7 +105,8 @@ def predict(
     if float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) < SILENCE_RMS:
         raise AudioError("The clip is silent (or nearly): there is no music to classify.")
     units, spans = _units(y, predictor, notes)
-    proba = np.mean([predict_proba(m, units) for m in predictor.models], axis=0)
+    with single_threaded_torch():  # small batches: one thread beats a contended thread team
+        proba = np.mean([predict_proba(m, units) for m in predictor.models], axis=0)
     timeline = pd.DataFrame(spans, columns=["start", "end"])
     timeline[predictor.labels] = proba
     mean = pd.Series(proba.mean(axis=0), index=predictor.labels).sort_values(ascending=False)
