@@ -34,8 +34,8 @@ table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #333; padding: 0.3em 0.6em; text-align: left; }
 .verdict { background: #1b1f2a; padding: 0.8em 1em; border-left: 4px solid #f59e0b; }
 .warning { border-left-color: #ef4444; }
-.grid { display: flex; flex-wrap: wrap; gap: 1em; }
-.grid > div { flex: 1 1 420px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 1em; }
+.grid > div { min-width: 0; }
 """
 
 
@@ -109,7 +109,9 @@ def build_report(
         f"<p>Written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.</p>",
         runs.to_html(index=False),
         "<h2>Settings</h2><p>Highlighted: the settings that differ.</p>",
-        highlight_differences(runs_settings(results)).format(escape="html").to_html(),
+        highlight_differences(runs_settings(results).rename_axis(None))
+        .format(escape="html")
+        .to_html(),
         "<h2>Accuracy per fold</h2>",
         fold_table(results).to_html(float_format="{:.3f}".format, na_rep="—"),
         stats_table(results).to_html(index=False, float_format="{:.3f}".format, na_rep="—"),

@@ -172,7 +172,8 @@ def mcnemar(correct_a: Any, correct_b: Any, exact: bool | None = None) -> McNema
 
 
 def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as one level with dotted keys (``train.lr``); lists and empty dicts become text."""
+    """Nested dicts as one level with dotted keys (``train.lr``); lists and empty dicts become
+    text."""
     flat: dict[str, Any] = {}
     for key, value in config.items():
         name = f"{prefix}{key}"
@@ -230,8 +231,16 @@ class RunResults:
 
     @classmethod
     def from_run(cls, run: Run) -> RunResults:
-        """Read every fold of ``run`` (a completed one: its summary names the labels)."""
+        """Read every fold of ``run`` (a completed one: its summary names the labels).
+
+        Raises ``RunError`` for a run without fold results; ``OSError`` or ``ValueError`` for
+        damaged files.
+        """
+        from core.runs import RunError
+
         folds = run.folds()
+        if not folds:
+            raise RunError(f"Run {run.label!r} saved no fold results.")
         predictions = pd.concat(
             [run.read_predictions(f).assign(fold=f + 1) for f in folds], ignore_index=True
         )

@@ -237,23 +237,26 @@ def run_colour(i: int) -> str:
 
 def fold_accuracy(folds: pd.DataFrame, stats: pd.DataFrame) -> go.Figure:
     """Test accuracy fold by fold, one line per run (columns of ``folds``, rows ``fold 1``...),
-    and each run's mean with its confidence interval (``stats``: run, mean, ci_low, ci_high)."""
+    and each run's mean with its confidence interval (``stats``: run, mean, ci_low, ci_high)
+    to the right, the runs' means side by side."""
     fig = go.Figure()
+    n, k = len(folds.columns), len(folds)
     for i, run in enumerate(folds.columns):
         colour = run_colour(i)
         fig.add_scatter(
-            x=list(folds.index),
+            x=np.arange(1, k + 1),
             y=folds[run],
+            customdata=list(folds.index),
             mode="lines+markers",
             name=str(run),
             legendgroup=str(run),
             line=dict(color=colour),
-            hovertemplate="%{x}: %{y:.3f}<extra>" + str(run) + "</extra>",
+            hovertemplate="%{customdata}: %{y:.3f}<extra>" + str(run) + "</extra>",
         )
         s = stats.iloc[i]
         has_ci = bool(np.isfinite(s["ci_low"]))
         fig.add_scatter(
-            x=["mean ± CI"],
+            x=[k + 1 + 0.5 * (i - (n - 1) / 2) / max(n - 1, 1)],
             y=[s["mean"]],
             mode="markers",
             marker=dict(color=colour, size=11, symbol="diamond"),
@@ -275,6 +278,11 @@ def fold_accuracy(folds: pd.DataFrame, stats: pd.DataFrame) -> go.Figure:
         title="Test accuracy per fold, and mean with 95% confidence interval",
         yaxis_title="accuracy",
         yaxis_tickformat=".0%",
+        xaxis=dict(
+            tickvals=[*range(1, k + 2)],
+            ticktext=[*map(str, folds.index), "mean ± CI"],
+            range=[0.6, k + 1.6],
+        ),
         legend=dict(orientation="h", y=-0.15),
     )
     return _style(fig, height=380)
@@ -319,10 +327,9 @@ def confusion_heatmap(
         xaxis_title="predicted genre",
         yaxis_title="true genre",
         yaxis_autorange="reversed",
-        xaxis=dict(tickangle=-45, constrain="domain"),
-        yaxis=dict(scaleanchor="x", constrain="domain"),
+        xaxis=dict(tickangle=-45),
     )
-    return _style(fig, height=460)
+    return _style(fig, height=480)
 
 
 def per_genre_scores(scores: pd.DataFrame, metric: str = "f1") -> go.Figure:
@@ -378,4 +385,4 @@ def training_curves_overlay(histories: dict[str, pd.DataFrame]) -> go.Figure:
         title="Training curves (mean over folds; faint: each fold)",
         legend=dict(orientation="h", y=-0.25),
     )
-    return _style(fig, height=420)
+    return _style(fig, height=440).update_layout(margin_t=90)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import settings
 from core.compare_report import build_report, highlight_differences, runs_settings
+from core.errors import GenreLabError
 from core.run_table import runs_frame
 from core.runs import RunStatus, list_runs
 from pages import compare_parts as parts
@@ -29,7 +30,7 @@ c1, c2, c3, c4 = st.columns(4)
 statuses = c1.multiselect("Status", sorted(set(frame["status"])), default=["completed"])
 frameworks = c2.multiselect("Framework", sorted(set(frame["framework"]) - {""}))
 protocols = c3.multiselect("Protocol", sorted(set(frame["protocol"]) - {""}))
-search = c4.text_input("Search", placeholder="name, id, user, model…")
+search = c4.text_input("Search", placeholder="name, id, user, model…", key="cmp_search")
 shown = frame
 for column, chosen in (("status", statuses), ("framework", frameworks), ("protocol", protocols)):
     if chosen:
@@ -50,8 +51,10 @@ st.caption("Click a column header to sort. Only completed runs can be compared."
 
 # -- choosing runs (kept in the URL) --------------------------------------------------------------
 completed = [i for i in frame["id"] if runs[i].status == RunStatus.COMPLETED]
-if "cmp_runs" not in st.session_state:
-    wanted = [i for i in st.query_params.get("runs", "").split(",") if i]
+if "cmp_runs" not in st.session_state:  # first run of the page: the link's runs, else the last
+    linked = st.query_params.get("runs", "")
+    wanted = linked.split(",") if linked else st.session_state.get("cmp_kept", [])
+    wanted = [i for i in wanted if i]
     missing = [i for i in wanted if i not in completed]
     if missing:
         st.warning(f"Not found among the completed runs (deleted?): {', '.join(missing)}")
@@ -64,6 +67,7 @@ chosen = st.multiselect(
     format_func=lambda i: f"{runs[i].label} · {i}" if runs[i].name else i,
     placeholder="Pick two or more completed runs (the filters above narrow this list)",
 )
+st.session_state["cmp_kept"] = chosen  # the widget's own state goes when another page shows
 if chosen:
     st.query_params["runs"] = ",".join(chosen)
 else:
@@ -71,7 +75,17 @@ else:
     st.info("Pick two or more runs above to compare them.")
     st.stop()
 
-results = [parts.load_results(i, str(runs[i].status), str(settings.MODELS_DIR)) for i in chosen]
+results = []
+for run_id in chosen:
+    try:
+        results.append(
+            parts.load_results(run_id, str(runs[run_id].status), str(settings.MODELS_DIR))
+        )
+    except (GenreLabError, OSError, ValueError, KeyError) as exc:
+        st.error(f"Could not read run {runs[run_id].label}: {exc}")
+if not results:
+    st.stop()
+chosen = [r.id for r in results]
 labels = [r.label for r in results]
 if len(set(labels)) < len(labels):  # two runs named alike: tell them apart by id
     for r in results:
@@ -87,14 +101,8 @@ if only_diff and len(results) > 1:
 if config.empty:
     st.caption("The runs' settings are identical.")
 else:
-    st.dataframe(highlight_differences(config), width="stretch")
-    st.download_button(
-        "Download table (CSV)",
-        data=config.to_csv().encode(),
-        file_name="settings.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
+    parts.table(
+        config.drop(columns="differs"), "settings", index=True, styled=highlight_differences(config)
     )
     st.caption("Highlighted: settings that differ between the runs.")
 

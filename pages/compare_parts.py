@@ -7,6 +7,7 @@ import re
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from core import plots
 from core.compare_report import confusion_figures, figure_html
@@ -49,9 +50,13 @@ def figure(fig: go.Figure, name: str) -> None:
     )
 
 
-def table(frame: pd.DataFrame, name: str, index: bool = False, **kwargs) -> None:
-    """A table, and a button downloading it as CSV."""
-    st.dataframe(frame, hide_index=not index, width="stretch", **kwargs)
+def table(
+    frame: pd.DataFrame, name: str, index: bool = False, styled: Styler | None = None, **kwargs
+) -> None:
+    """A table (shown ``styled`` if given), and a button downloading it as CSV."""
+    st.dataframe(
+        frame if styled is None else styled, hide_index=not index, width="stretch", **kwargs
+    )
     st.download_button(
         "Download table (CSV)",
         data=frame.to_csv(index=index).encode(),
@@ -89,10 +94,9 @@ def statistics_section(a: RunResults, b: RunResults) -> None:
     c = compare(a, b)
     if c.mismatches:
         st.warning(
-            "These runs did not use the same folds, so they cannot be compared fold by fold: "
-            + "; ".join(c.mismatches)
-            + ". Train both with the same dataset, protocol, k, seed "
-            "and repetition setting to pair them."
+            "These runs did not use the same folds, so they cannot be compared fold by fold. "
+            "Train both with the same dataset, protocol, k, seed and repetition setting to "
+            "pair them."
         )
     for line in c.text:
         st.markdown(f"- {line}")
@@ -140,8 +144,9 @@ def confusion_section(a: RunResults, b: RunResults | None) -> None:
     )
     figs = confusion_figures(a, b, fold, normalised)
     names = [a.id, *([b.id] if b is not None else []), "difference"]
-    for col, fig, name in zip(st.columns(len(figs)), figs, names, strict=False):
-        with col:
+    cells = [*st.columns(2), *st.columns(2)]  # A | B, then their difference
+    for cell, fig, name in zip(cells, figs, names, strict=False):
+        with cell:
             figure(fig, f"confusion_{name}_{fold or 'all'}")
     if b is not None and a.labels != b.labels:
         st.info("The runs were trained on different genres: no difference matrix.")

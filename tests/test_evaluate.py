@@ -122,8 +122,14 @@ def _fake_run(root, name, correct, folds=((0, 1, 2, 3), (4, 5, 6, 7)), seed=0, l
         "dataset": "tiny",
         "dataset_fingerprint": "f00d",
         "input": {"image": "crop"},
-        "train": {"framework": "torch", "protocol": "stratified", "k": 2, "seed": seed,
-                  "drop_repetitions": False, "lr": lr},
+        "train": {
+            "framework": "torch",
+            "protocol": "stratified",
+            "k": 2,
+            "seed": seed,
+            "drop_repetitions": False,
+            "lr": lr,
+        },
     }
     run = create_run(config, name=name, user="tester", root=root)
     labels = ["jazz", "rock"]
@@ -131,12 +137,31 @@ def _fake_run(root, name, correct, folds=((0, 1, 2, 3), (4, 5, 6, 7)), seed=0, l
         true = [labels[i % 2] for i in clips]
         pred = [t if correct[i] else labels[1 - i % 2] for t, i in zip(true, clips, strict=True)]
         p_rock = [0.9 if p == "rock" else 0.2 for p in pred]
-        run.write_predictions(f, pd.DataFrame({
-            "track_id": [f"clip{i}" for i in clips], "true": true, "predicted": pred,
-            "jazz": np.subtract(1, p_rock), "rock": p_rock,
-        }))
-        run.write_history(f, [{"epoch": e, "train_loss": 1 / e, "train_acc": e / 4,
-                               "val_loss": None, "val_acc": None} for e in (1, 2, 3)])
+        run.write_predictions(
+            f,
+            pd.DataFrame(
+                {
+                    "track_id": [f"clip{i}" for i in clips],
+                    "true": true,
+                    "predicted": pred,
+                    "jazz": np.subtract(1, p_rock),
+                    "rock": p_rock,
+                }
+            ),
+        )
+        run.write_history(
+            f,
+            [
+                {
+                    "epoch": e,
+                    "train_loss": 1 / e,
+                    "train_acc": e / 4,
+                    "val_loss": None,
+                    "val_acc": None,
+                }
+                for e in (1, 2, 3)
+            ],
+        )
         run.write_confusion(f, ev.confusion(true, pred, labels), labels)
     run.write_summary({"labels": labels, "mean_acc": 0.0})
     run.set_status("completed")
@@ -195,12 +220,14 @@ def test_compare_warns_when_folds_differ(tmp_path, two_runs):
 
 def test_clip_facts_from_the_manifest(two_runs):
     a, _ = two_runs
-    manifest = pd.DataFrame({
-        "track_id": ["clip2", "clip4", "clip6"],
-        "path": ["/x/2.wav", "/x/4.wav", "/x/6.wav"],
-        "artist": ["Ann", "", "Bob"],
-        "faults": ["mislabel", "artist_repetition", "exact_repetition;clipping"],
-    })
+    manifest = pd.DataFrame(
+        {
+            "track_id": ["clip2", "clip4", "clip6"],
+            "path": ["/x/2.wav", "/x/4.wav", "/x/6.wav"],
+            "artist": ["Ann", "", "Bob"],
+            "faults": ["mislabel", "artist_repetition", "exact_repetition;clipping"],
+        }
+    )
     facts = ev.with_clip_facts(a.wrong(), manifest).set_index("track_id")
     assert facts.loc["clip2", "known_fault"] and facts.loc["clip6", "known_fault"]
     assert not facts.loc["clip4", "known_fault"]
@@ -227,3 +254,11 @@ def test_report_is_one_self_contained_file(two_runs):
     assert "train.lr" in report and "rgba(245, 158, 11" in report  # the differing row is lit
     assert report.count("plotly.js v") == 1  # Plotly embedded once, not fetched from a CDN
     assert '<script src="http' not in report and "fold 2" in report
+
+
+def test_a_run_without_fold_results_is_refused(tmp_path):
+    from core.runs import RunError
+
+    run = create_run({"train": {}}, name="empty", root=tmp_path)
+    with pytest.raises(RunError, match="saved no fold results"):
+        ev.RunResults.from_run(run)
