@@ -278,6 +278,7 @@ def fold_accuracy(folds: pd.DataFrame, stats: pd.DataFrame) -> go.Figure:
         title="Test accuracy per fold, and mean with 95% confidence interval",
         yaxis_title="accuracy",
         yaxis_tickformat=".0%",
+        yaxis_autorangeoptions=dict(minallowed=0, maxallowed=1.05),  # never below 0 %
         xaxis=dict(
             tickvals=[*range(1, k + 2)],
             ticktext=[*map(str, folds.index), "mean ± CI"],

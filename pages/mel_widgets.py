@@ -11,8 +11,13 @@ RATES = (8000, 11025, 16000, 22050, 32000, 44100)
 FFT_SIZES = (256, 512, 1024, 2048, 4096, 8192)
 
 
-def mel_params_editor(key: str, preset: str = "librosa") -> MelParams | None:
+def mel_params_editor(
+    key: str, preset: str = "librosa", clip_seconds: float | None = None
+) -> MelParams | None:
     """Edit a MelParams in the current container; None (with the reason shown) if invalid.
+
+    ``clip_seconds``: presets start with their duration capped at the clip's length, so a
+    short clip is not padded with silence unless the user asks for it.
 
     ``key`` keeps two editors on one page apart. "0" in a numeric field means "none" where the
     field allows it (whole clip, no segments, window = n_fft, fmax = Nyquist, no dB floor).
@@ -26,6 +31,8 @@ def mel_params_editor(key: str, preset: str = "librosa") -> MelParams | None:
         "image input, or a fast low-resolution setting",
     )
     base = PRESETS[name]
+    if clip_seconds and base.duration and base.duration > clip_seconds:
+        base = base.replace(duration=float(int(clip_seconds)) or clip_seconds)
     k = f"{key}_{name}"  # a new preset resets the fields below to its values
     c1, c2, c3 = st.columns(3)
     sample_rate = c1.selectbox(

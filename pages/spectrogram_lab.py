@@ -87,7 +87,7 @@ columns = st.columns(2) if compare else [st.container()]
 results: list[Preview | None] = []
 for col, (label, preset) in zip(columns, [("A", "librosa"), ("B", "fast")], strict=False):
     with col, st.expander(f"Settings {label}" if compare else "Settings", expanded=True):
-        params = mel_params_editor(f"lab_{label}", preset)
+        params = mel_params_editor(f"lab_{label}", preset, len(y_full) / SAMPLE_RATE)
     results.append(compute(source, params) if params else None)
     if params and label == "A":
         st.session_state["lab_params_A"] = params.to_dict()  # offered on the Train page

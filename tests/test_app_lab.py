@@ -31,11 +31,11 @@ def _heatmap_shapes(at: AppTest) -> list[tuple[int, int]]:
 def test_changing_a_parameter_changes_the_figure():
     at = _lab()
     assert not at.exception, at.exception
-    assert _heatmap_shapes(at) == [(128, 1292)]  # librosa preset: 30 s (demo clips zero-padded)
+    assert _heatmap_shapes(at) == [(128, 431)]  # librosa preset, duration capped at the 10 s clip
     at.slider(key="lab_A_librosa_mels").set_value(64).run()
     assert not at.exception
-    assert _heatmap_shapes(at) == [(64, 1292)]
-    assert any("shape 1 x 64 x 1292" in c.value for c in at.caption)
+    assert _heatmap_shapes(at) == [(64, 431)]
+    assert any("shape 1 x 64 x 431" in c.value for c in at.caption)
 
 
 def test_invalid_parameter_gives_a_clear_message():

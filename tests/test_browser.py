@@ -1,0 +1,314 @@
+"""End-to-end tests in a real browser: Debian's chromium, driven by Playwright, against
+``streamlit run app.py`` on a free port with fresh data and models folders.
+
+The demo dataset is generated on the first page load, and one tiny training run (mel "fast",
+1 epoch, 2 folds) is started from the Train page and then compared and used for a prediction.
+Screenshots of every step go to ``test-artifacts/`` (named after the test), with the server's log.
+The deep-link test comes first on purpose: a freshly started server is the case where a page
+opened by URL could run without the app's navigation.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from core.genres import GENRES
+from core.runs import RunStatus, load_run
+from tests.browser_support import (
+    ARTIFACTS,
+    Server,
+    cancel_active_runs,
+    launch_chromium,
+    require_browser,
+    start_server,
+)
+from tests.conftest import SHARED_GTZAN, write_tone
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT = {"width": 1400, "height": 2600}  # tall: the main area scrolls inside the page
+FIRST_LOAD_MS = 180_000  # the first page load generates the demo dataset
+STEP_MS = 90_000  # one rerun on a loaded machine
+TRAIN_S = 300  # the tiny run, queued to completed
+PAGES = {  # navigation label: (page title, a text drawn late in the page; settle() does the rest)
+    "Home": ("Genre Lab", "What next"),
+    "Explore": ("Explore", "The published fault catalog is GTZAN's"),
+    "Spectrogram Lab": ("Spectrogram Lab", "Feature stores"),
+    "Train": ("Train", "All runs"),
+    "Compare": ("Compare runs", re.compile("No runs yet|Pick two or more runs|Accuracy per fold")),
+    "Predict": ("Predict", re.compile("No trained run yet|processed with the run's own settings")),
+}
+RUN_NAME = "browser run"
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Server:
+    require_browser()
+    ARTIFACTS.mkdir(exist_ok=True)
+    root = tmp_path_factory.mktemp("browser")
+    app = start_server(root / "data", root / "models", ARTIFACTS / "browser-server.log")
+    yield app
+    cancel_active_runs(app.models_dir)
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Session:
+    """Browser contexts of one test, each a separate user; screenshots named after the test."""
+
+    browser: object
+    test: str
+    contexts: list = field(default_factory=list)
+
+    def page(self):
+        """A page in a new context (fresh cookies and session)."""
+        context = self.browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(STEP_MS)
+        self.contexts.append(context)
+        return context.new_page()
+
+    def shot(self, page, step: str) -> Path:
+        path = ARTIFACTS / f"{self.test}-{step}.png"
+        page.screenshot(path=path, full_page=True)
+        return path
+
+    def close(self, failed: bool) -> None:
+        """Close the contexts; after a failure, screenshot every page as it was left first."""
+        for n, context in enumerate(self.contexts):
+            for page in context.pages if failed else []:
+                self.shot(page, f"failed-{n}")
+            context.close()
+
+
+@pytest.fixture
+def session(browser, request) -> Session:
+    s = Session(browser, request.node.name)
+    failures = request.session.testsfailed
+    yield s
+    s.close(failed=request.session.testsfailed > failures)
+
+
+_trained: dict[str, str] = {}  # the run test_train_page... made, for the tests after it
+
+
+@pytest.fixture
+def completed_run(server, browser, request) -> str:
+    """The id of the tiny run; trained here when the Train test did not run (or failed)."""
+    if "id" not in _trained:
+        s = Session(browser, f"{request.node.name}-setup")
+        try:
+            train_in_browser(s, server)
+        except BaseException:
+            s.close(failed=True)
+            raise
+        s.close(failed=False)
+    return _trained["id"]
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def wait_title(page, title: str, timeout: float = STEP_MS) -> None:
+    page.get_by_role("heading", level=1, name=title).wait_for(timeout=timeout)
+
+
+def wait_text(page, text: str | re.Pattern, timeout: float = STEP_MS) -> None:
+    """Wait until ``text`` is in the page (also inside a tab that is not shown)."""
+    page.get_by_text(text).first.wait_for(state="attached", timeout=timeout)
+
+
+def settle(page, timeout: float = STEP_MS) -> None:
+    """Wait until the script has finished and every element is drawn (no loading skeletons)."""
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stApp"]')
+                    ?.getAttribute("data-test-script-state") === "notRunning"
+                 && !document.querySelector('[data-testid="stSkeleton"]')""",
+        timeout=timeout,
+    )
+
+
+def assert_clean(page) -> None:
+    """No exception box and no error message on the page."""
+    for test_id in ("stException", "stAlertContentError"):
+        boxes = page.locator(f'[data-testid="{test_id}"]')
+        assert boxes.count() == 0, f"{test_id} on {page.url}: {boxes.first.inner_text()}"
+
+
+def go(page, label: str) -> None:
+    """Open a page with the sidebar navigation and wait until its script has drawn to the end."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=label, exact=True).click()
+    title, end = PAGES[label]
+    wait_title(page, title)
+    wait_text(page, end)
+    settle(page)
+
+
+def nav_labels(page) -> list[str]:
+    """The page names in the sidebar navigation (without the icons' ligature names)."""
+    names = page.locator('[data-testid="stSidebarNavLink"] [data-testid="stMarkdownContainer"]')
+    names.first.wait_for()
+    return [text.strip() for text in names.all_inner_texts()]
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def table_status(page, run_id: str) -> str | None:
+    """The status cell of run ``run_id`` in the "All runs" table (its accessible copy)."""
+    rows = page.locator('[data-testid="stDataFrame"] tr').filter(has_text=run_id)
+    if rows.count() == 0:
+        return None
+    cells = [c.strip() for c in rows.first.locator("td").all_text_contents()]
+    return next((c for c in cells if c in {s.value for s in RunStatus}), None)
+
+
+def train_in_browser(s: Session, server: Server) -> tuple[str, list[str]]:
+    """Start the tiny run on the Train page and watch it to "completed" in the table.
+
+    Returns the run id and the progress texts seen on the way.
+    """
+    page = s.page()
+    page.goto(server.url)
+    wait_title(page, "Genre Lab", FIRST_LOAD_MS)
+    go(page, "Train")
+    page.get_by_role("combobox", name="Mel spectrogram").click()
+    page.get_by_role("option", name=re.compile(r"^preset: fast")).click()
+    set_number(page, "Epochs", 1)
+    set_number(page, "Folds (k)", 2)
+    name = page.get_by_label("Run name (optional)")
+    name.fill(RUN_NAME)
+    name.press("Enter")
+    page.get_by_role("button", name="Start training").click()
+    queued = page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="Queued run")
+    run_id = queued.locator("code").inner_text().strip()
+    s.shot(page, "queued")
+
+    progress: list[str] = []
+    pattern = re.compile(r"Computing features: \d+ / \d+ clips|Fold \d+/\d+ · epoch \d+/\d+")
+    deadline = time.monotonic() + TRAIN_S
+    while (status := table_status(page, run_id)) != RunStatus.COMPLETED.value:
+        if status in (RunStatus.FAILED.value, RunStatus.CANCELLED.value):
+            log = server.models_dir / run_id / "worker.log"
+            tail = log.read_text()[-3000:] if log.exists() else ""
+            pytest.fail(f"run {run_id} {status}:\n{tail}")
+        assert time.monotonic() < deadline, f"run {run_id} not completed in {TRAIN_S} s ({status})"
+        seen = pattern.findall(page.locator('[data-testid="stMain"]').inner_text())
+        if seen and not progress:
+            s.shot(page, "progress")
+        progress += [text for text in seen if text not in progress]
+        time.sleep(1)
+    s.shot(page, "completed")
+    _trained["id"] = run_id
+    return run_id, progress
+
+
+# -- tests ----------------------------------------------------------------------------------------
+def test_deep_link_opens_the_page_inside_the_app(server, session):
+    page = session.page()
+    page.goto(f"{server.url}/explore?dataset=demo")
+    wait_title(page, "Explore", FIRST_LOAD_MS)
+    wait_text(page, PAGES["Explore"][1])
+    settle(page)
+    session.shot(page, "explore")
+    assert nav_labels(page) == list(PAGES)  # the app's navigation, not the pages/ folder
+    assert page.get_by_role("tab", name="Clips").is_visible()
+    assert re.search(r"/explore\?(.*&)?dataset=demo", page.url), page.url
+    assert_clean(page)
+
+
+def test_every_page_opens_from_the_navigation(server, session):
+    page = session.page()
+    page.goto(server.url)
+    wait_title(page, "Genre Lab", FIRST_LOAD_MS)
+    assert nav_labels(page) == list(PAGES)
+    for label in [*list(PAGES)[1:], "Home"]:
+        go(page, label)
+        session.shot(page, re.sub(r"\W+", "_", label.lower()))
+        assert_clean(page)
+    assert "demo" in page.get_by_role("heading", name="Dataset:").inner_text()
+
+
+def test_train_page_runs_a_tiny_job_and_compare_shows_its_confusion(server, session):
+    run_id, progress = train_in_browser(session, server)
+    assert progress, "the Train page never showed the run's progress"
+    run = load_run(run_id, server.models_dir)
+    assert run.name == RUN_NAME
+    assert (run.config["train"]["epochs"], run.config["train"]["k"]) == (1, 2)
+    assert run.config["input"]["mel"]["n_mels"] == 64  # the "fast" preset
+
+    page = session.page()
+    page.goto(f"{server.url}/compare?runs={run_id}")
+    wait_title(page, "Compare runs")
+    page.get_by_role("tab", name="Confusion").click()
+    chart = page.locator(".js-plotly-plot").filter(has=page.locator(".heatmaplayer image"))
+    chart.first.wait_for()
+    settle(page)
+    session.shot(page, "confusion")
+    text = chart.first.text_content()
+    assert "true genre" in text and "predicted genre" in text
+    assert all(genre in text for genre in GENRES)
+    assert_clean(page)
+
+
+def test_predict_page_names_the_genre_of_an_uploaded_clip(server, session, completed_run, tmp_path):
+    clip = SHARED_GTZAN / "audio_sample" / "blues" / "blues.00000.wav"
+    if not clip.exists():
+        clip = write_tone(tmp_path / "tone.wav", seconds=12.0)
+    page = session.page()
+    page.goto(f"{server.url}/predict")
+    wait_title(page, "Predict", FIRST_LOAD_MS)
+    assert RUN_NAME in page.get_by_role("combobox", name="Trained run").input_value()
+    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(clip)
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Predicted genre")
+    genre = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    wait_text(page, "Mel spectrogram (first window)")
+    settle(page)
+    session.shot(page, "predicted")
+    assert genre in GENRES
+    assert page.get_by_text(clip.name).count()  # the uploaded file is listed
+    assert_clean(page)
+
+
+def test_a_copied_compare_link_opens_the_same_selection(server, session, completed_run):
+    page = session.page()
+    page.goto(f"{server.url}/compare")
+    wait_text(page, "Pick two or more runs", FIRST_LOAD_MS)
+    page.get_by_role("combobox", name="Runs to compare").click()
+    page.get_by_role("option", name=re.compile(re.escape(completed_run))).click()
+    page.keyboard.press("Escape")
+    wait_text(page, "Accuracy per fold")
+    settle(page)
+    deadline = time.monotonic() + STEP_MS / 1000
+    while f"runs={completed_run}" not in page.url:
+        assert time.monotonic() < deadline, f"the selection never reached the URL: {page.url}"
+        time.sleep(0.2)
+    session.shot(page, "chosen")
+
+    other = session.page()  # a second browser context: another user opening the copied link
+    other.goto(page.url)
+    wait_title(other, "Compare runs")
+    chosen = other.locator('[data-testid="stMultiSelect"]').filter(has_text="Runs to compare")
+    chosen.get_by_text(completed_run).wait_for()  # the chip of the chosen run
+    other.locator(".js-plotly-plot").first.wait_for()  # accuracy per fold of that run
+    settle(other)
+    session.shot(other, "opened")
+    assert other.get_by_text("Not found among the completed runs").count() == 0
+    assert f"runs={completed_run}" in other.url
+    assert_clean(other)
