@@ -184,19 +184,29 @@ class Run:
 
     def read_history(self, fold: int) -> list[dict]:
         """Per-epoch history of one fold, as written by :meth:`write_history`."""
-        return _read_json(self.fold_dir(fold, create=False) / "history.json")
+        return self._read_fold_file(fold, "history.json", _read_json)
 
     def read_predictions(self, fold: int) -> pd.DataFrame:
         """Test predictions of one fold, as written by :meth:`write_predictions`."""
         import pandas as pd
 
-        path = self.fold_dir(fold, create=False) / "predictions.csv"
-        return pd.read_csv(path, dtype={"track_id": str, "true": str, "predicted": str})
+        def read(path: Path) -> pd.DataFrame:
+            return pd.read_csv(path, dtype={"track_id": str, "true": str, "predicted": str})
+
+        return self._read_fold_file(fold, "predictions.csv", read)
 
     def read_confusion(self, fold: int) -> tuple[list[list[int]], list[str]]:
         """``(matrix, labels)`` of one fold; rows are true labels, columns predicted ones."""
-        data = _read_json(self.fold_dir(fold, create=False) / "confusion.json")
+        data = self._read_fold_file(fold, "confusion.json", _read_json)
         return data["matrix"], data["labels"]
+
+    def _read_fold_file(self, fold: int, name: str, read: Any) -> Any:
+        """``read(path)`` of a fold's file; RunError if it is missing (the run deleted, say)."""
+        try:
+            return read(self.fold_dir(fold, create=False) / name)
+        except FileNotFoundError as exc:
+            gone = "was deleted" if not self.dir.is_dir() else f"has no {name} for fold {fold}"
+            raise RunError(f"Run {self.label!r} {gone}.") from exc
 
     def read_events(self, since_offset: int = 0) -> tuple[list[dict], int]:
         """Progress events appended after byte ``since_offset``, and the offset to pass next.
@@ -384,9 +394,10 @@ def list_runs(root: str | os.PathLike | None = None, details: bool = True) -> li
 def load_run(run_id: str, root: str | os.PathLike | None = None) -> Run:
     """Read run ``run_id``; raises :class:`RunError` if there is no such run."""
     path = run_dir(run_id, root)
-    if not path.is_dir():
+    run = Run.from_dir(path)
+    if not path.is_dir():  # never there, or deleted while it was read
         raise RunError(f"There is no run {run_id!r} (it may have been deleted).")
-    return Run.from_dir(path)
+    return run
 
 
 def rename_run(run_id: str, name: str, root: str | os.PathLike | None = None) -> Run:

@@ -19,6 +19,10 @@ def _int(var: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _flag(var: str) -> bool:
+    return os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 DATA_DIR: Path = _path("GENRELAB_DATA_DIR", ROOT / "data")
 MODELS_DIR: Path = _path("GENRELAB_MODELS_DIR", ROOT / "models")
 DEMO_DIR: Path = DATA_DIR / "demo"
@@ -26,17 +30,27 @@ UNPACK_DIR: Path = DATA_DIR / "unpacked"
 FEATURES_DIR: Path = DATA_DIR / "features"
 GTZAN_META_DIR: Path = ROOT / "data" / "gtzan"
 
+#: Hosted mode (``GENRELAB_HOSTED=1``), for a server others use: datasets only from DATA_DIR,
+#: the demo or uploaded archives; smaller upload and archive limits; a job cap per user.
+HOSTED: bool = _flag("GENRELAB_HOSTED")
+#: Hosted mode: most jobs one user may have queued or running at once (0: no limit).
+MAX_QUEUED_PER_USER: int = _int("GENRELAB_MAX_QUEUED_PER_USER", 3)
+
 #: Sample rate every clip is decoded to (GTZAN's own rate).
 SAMPLE_RATE: int = 22050
 #: Archives: most bytes they may unpack to, and most members they may hold.
-MAX_ARCHIVE_BYTES: int = _int("GENRELAB_MAX_ARCHIVE_MB", 4096) * 2**20
+MAX_ARCHIVE_BYTES: int = _int("GENRELAB_MAX_ARCHIVE_MB", 2048 if HOSTED else 4096) * 2**20
 MAX_ARCHIVE_MEMBERS: int = _int("GENRELAB_MAX_ARCHIVE_MEMBERS", 20000)
-#: Largest upload in bytes: Streamlit's own limit (``server.maxUploadSize`` in
-#: .streamlit/config.toml), which core enforces too.
-MAX_UPLOAD_BYTES: int = (
-    tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
-    * 2**20
+#: Streamlit's own upload limit in MB (``server.maxUploadSize`` in .streamlit/config.toml, or
+#: its environment variable).
+_STREAMLIT_UPLOAD_MB: int = _int(
+    "STREAMLIT_SERVER_MAX_UPLOAD_SIZE",
+    tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"],
 )
+#: Largest upload in bytes (``GENRELAB_MAX_UPLOAD_MB``; default Streamlit's limit, at most
+#: 200 MB in hosted mode), which core enforces too.
+_DEFAULT_UPLOAD_MB = min(_STREAMLIT_UPLOAD_MB, 200) if HOSTED else _STREAMLIT_UPLOAD_MB
+MAX_UPLOAD_BYTES: int = _int("GENRELAB_MAX_UPLOAD_MB", _DEFAULT_UPLOAD_MB) * 2**20
 #: Longest stretch of one uploaded clip that is analysed, in seconds.
 MAX_ANALYSIS_SECONDS: float = float(_int("GENRELAB_MAX_ANALYSIS_SECONDS", 600))
 #: Audio file extensions recognised in folder-per-label datasets.

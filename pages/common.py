@@ -1,4 +1,8 @@
-"""UI pieces every page shares: the sidebar dataset picker and the loaded dataset."""
+"""UI pieces every page shares: the sidebar dataset picker and the loaded dataset.
+
+In hosted mode (``settings.HOSTED``) datasets come only from the server's data folder, the
+demo or uploaded archives: no typed server paths, in the sidebar or in a ``?dataset=`` URL.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import audio, plots
+from core import audio, plots, settings
+from core.access import check_dataset_spec
 from core.dataset import Dataset, Summary, discover
 from core.dataset.library import DEMO, local_datasets, resolve, save_upload
 from core.errors import GenreLabError
@@ -28,18 +33,26 @@ def load_dataset(spec: str) -> Dataset:
 
 def dataset_picker() -> None:
     """Sidebar control choosing the dataset; the choice is kept in session state and the URL."""
+    refused = None
     if _KEY not in st.session_state:
         st.session_state[_KEY] = st.query_params.get("dataset", DEMO)
+        try:
+            _check(st.session_state[_KEY])
+        except GenreLabError as exc:
+            refused, st.session_state[_KEY] = exc, DEMO
     spec = st.session_state[_KEY]
     local = {f"data/{p.relative_to(DATA_DIR)}": str(p) for p in local_datasets()}
-    options = [_DEMO_LABEL, *local, _FOLDER_LABEL, _UPLOAD_LABEL]
+    other = _UPLOAD_LABEL if settings.HOSTED else _FOLDER_LABEL
+    options = [_DEMO_LABEL, *local, *([] if settings.HOSTED else [_FOLDER_LABEL]), _UPLOAD_LABEL]
     current = (
         _DEMO_LABEL
         if spec == DEMO
-        else next((label for label, path in local.items() if path == spec), _FOLDER_LABEL)
+        else next((label for label, path in local.items() if path == spec), other)
     )
     with st.sidebar:
         st.subheader("Dataset")
+        if refused is not None:
+            st.error(str(refused))
         choice = st.selectbox(
             "Source", options, index=options.index(current), label_visibility="collapsed"
         )
@@ -56,7 +69,11 @@ def dataset_picker() -> None:
             if typed and st.button("Open", width="stretch"):
                 _select(typed.strip())
         else:
-            upload = st.file_uploader("Dataset archive", type=["zip", "gz", "tgz", "tar"])
+            upload = st.file_uploader(
+                "Dataset archive",
+                type=["zip", "gz", "tgz", "tar"],
+                max_upload_size=settings.MAX_UPLOAD_BYTES // 2**20,
+            )
             if upload is not None and st.button("Open archive", width="stretch"):
                 try:
                     _select(str(save_upload(upload.name, upload.getvalue())))
@@ -64,6 +81,12 @@ def dataset_picker() -> None:
                     st.error(str(exc))
         if st.button("Rescan", help="Read the dataset folder again (after adding files)"):
             load_dataset.clear()
+
+
+def _check(spec: str) -> None:
+    """Hosted mode: refuse a dataset outside the data folder (AccessError)."""
+    if settings.HOSTED:
+        check_dataset_spec(spec, DATA_DIR)
 
 
 def _select(spec: str) -> None:
@@ -81,6 +104,7 @@ def current_dataset() -> Dataset | None:
     """The dataset chosen in the sidebar, or None (with the reason shown) if it can't be read."""
     spec = dataset_spec()
     try:
+        _check(spec)
         return load_dataset(spec)
     except GenreLabError as exc:
         st.error(f"Could not open the dataset **{Path(spec).name or spec}**: {exc}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-
 import streamlit as st
 
 from core.dataset import Dataset
@@ -12,9 +10,9 @@ from core.errors import GenreLabError
 from core.faults import detect_distortions, find_repetitions, flags_for_manifest, group_repetitions
 from core.faults.scoring import score_detections
 from core.spectrogram import PRESETS as MEL_PRESETS
-from core.training import jobs
 from core.training.config import preset
 from core.training.execute import run_config
+from pages.access import can_edit, submit_training
 from pages.common import load_dataset, play
 
 WHY_RANDOM_SPLITS_INFLATE = (
@@ -97,7 +95,7 @@ def faults_experiment(dataset: Dataset, spec: str) -> list[str]:
         train = preset("paper", "torch", protocol=protocol, epochs=15)
         config = run_config(spec, train, mel=mel, fingerprint=dataset.fingerprint, **extra)
         label = protocol + (" without flagged clips" if extra else "")
-        run = jobs.submit(config, name=f"faults experiment: {label}", user=getpass.getuser())
+        run = submit_training(config, name=f"faults experiment: {label}")
         ids.append(run.id)
     return ids
 
@@ -110,9 +108,11 @@ def faults_experiment_panel(dataset: Dataset, spec: str) -> None:
         return
     flagged = (dataset.manifest["detected_faults"] != "").any()
     if dataset.layout == "demo" and not flagged:
-        st.info("Scan and save flags in the Detectors tab first: the third run leaves the "
-                "flagged clips out.")
-    if st.button("Run the experiment (3 background runs)"):
+        st.info(
+            "Scan and save flags in the Detectors tab first: the third run leaves the "
+            "flagged clips out."
+        )
+    if st.button("Run the experiment (3 background runs)", disabled=not can_edit()):
         try:
             ids = faults_experiment(dataset, spec)
         except GenreLabError as exc:

@@ -8,6 +8,7 @@ from core.dataset import Dataset
 from core.errors import GenreLabError
 from core.features import compute_features, delete_store, list_stores, store_key
 from core.spectrogram import MelParams
+from pages.access import can_edit
 
 
 def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
@@ -57,6 +58,6 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
     )
     st.dataframe(table, hide_index=True, width="stretch")
     doomed = st.selectbox("Delete a store", ["—", *stores["key"]], key="store_delete")
-    if doomed != "—" and st.button("Delete", key="store_delete_btn"):
+    if doomed != "—" and st.button("Delete", key="store_delete_btn", disabled=not can_edit()):
         delete_store(doomed)
         st.rerun()

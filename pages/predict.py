@@ -1,19 +1,17 @@
 """Predict: upload or record a clip and get its genre from a trained run."""
 
-import getpass
-
 import streamlit as st
 
-from core import plots
+from core import plots, settings
 from core.errors import GenreLabError
 from core.predict import Predictor, check_upload_size, load_predictor, predict
 from core.run_table import runs_frame
 from core.runs import RunStatus, list_runs
 from core.spectrogram import PRESETS as MEL_PRESETS
 from core.spectrogram_preview import preview
-from core.training import jobs
 from core.training.config import preset
 from core.training.execute import run_config
+from pages.access import can_edit, submit_training
 from pages.common import current_dataset, dataset_spec
 from pages.run_monitor import active_runs
 from pages.shell import require_shell
@@ -40,7 +38,7 @@ def quick_train() -> None:
         mel=mel.replace(duration=min(mel.duration or longest, longest)),
         fingerprint=dataset.fingerprint,
     )
-    jobs.submit(config, name="quick run (Predict page)", user=getpass.getuser())
+    submit_training(config, name="quick run (Predict page)")
 
 
 completed = [r for r in list_runs() if r.status == RunStatus.COMPLETED and r.summary]
@@ -51,6 +49,7 @@ if not completed:
             "Quick training run on this dataset (a few minutes)",
             type="primary",
             on_click=quick_train,
+            disabled=not can_edit(),
         )
     active_runs()
     st.stop()
@@ -81,6 +80,7 @@ with upload_tab:
     upload = st.file_uploader(
         "Audio clip",
         type=UPLOAD_TYPES,
+        max_upload_size=settings.MAX_UPLOAD_BYTES // 2**20,
         help="wav, au, flac, ogg, mp3 (m4a/aac only where a decoder for them is installed)",
     )
 with record_tab:

@@ -10,6 +10,7 @@ from core.run_table import runs_frame
 from core.runs import Run, RunStatus, list_runs
 from core.training import jobs
 from core.training.progress import read_progress
+from pages.access import can_edit
 
 
 def _eta(seconds: float | None) -> str:
@@ -25,9 +26,11 @@ def _show_active(run: Run) -> None:
     cancelling = run.cancel_requested()
     head, button = st.columns([5, 1], vertical_alignment="center")
     head.markdown(
-        f"**{run.label}** · `{run.id}` · {run.status}" + (" · cancelling…" if cancelling else "")
+        f"**{run.label}** · `{run.id}` · {run.status}"
+        + (f" · {run.user}" if run.user else "")
+        + (" · cancelling…" if cancelling else "")
     )
-    if button.button("Cancel", key=f"cancel_{run.id}", disabled=cancelling):
+    if can_edit() and button.button("Cancel", key=f"cancel_{run.id}", disabled=cancelling):
         jobs.cancel(run.id)
         st.rerun()
     if run.status == RunStatus.QUEUED:
@@ -76,7 +79,7 @@ def active_runs() -> None:
             _show_active(run)
 
 
-@st.fragment(run_every=10)
+@st.fragment(run_every=2)
 def runs_table() -> None:
     """Every run, newest first."""
     st.subheader("All runs")

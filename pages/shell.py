@@ -1,4 +1,4 @@
-"""The app shell around every page: navigation and the sidebar dataset picker.
+"""The app shell around every page: the access gate, navigation and the sidebar dataset picker.
 
 With a ``pages/`` folder beside app.py, a freshly started Streamlit server runs a deep link
 (``/explore``) as a bare page script, skipping app.py, until some session has called
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.access import access_gate
 from pages.common import dataset_picker
 
 _MARK = "_shell_built"
@@ -27,12 +28,15 @@ def _pages() -> list:
 
 
 def build_shell(mark: bool = True):
-    """Configure the page, register the pages and draw the sidebar; returns the page to run.
+    """Configure the page, let the user in, register the pages and draw the sidebar; returns
+    the page to run. Without access, :func:`access_gate` shows the login page and stops here.
 
     ``mark``: tell the page about to run that the shell is built (app.py's call).
     """
     st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
-    page = st.navigation(_pages())
+    pages = _pages()
+    access_gate(pages)
+    page = st.navigation(pages)
     dataset_picker()
     if mark:
         st.session_state[_MARK] = True

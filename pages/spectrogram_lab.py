@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from core import plots
+from core import plots, settings
 from core.errors import GenreLabError
 from core.settings import SAMPLE_RATE
 from core.spectrogram import MelParams
@@ -68,7 +68,11 @@ with left:
         track = st.selectbox("Clip", clips["track_id"])
         source: str | bytes = clips.set_index("track_id").loc[track, "path"]
     else:
-        upload = st.file_uploader("Audio clip", type=["wav", "au", "flac", "ogg", "mp3"])
+        upload = st.file_uploader(
+            "Audio clip",
+            type=["wav", "au", "flac", "ogg", "mp3"],
+            max_upload_size=settings.MAX_UPLOAD_BYTES // 2**20,
+        )
         if upload is None:
             st.stop()
         source = upload.getvalue()

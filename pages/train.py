@@ -1,18 +1,17 @@
 """Train: both CNNs of the paper under any protocol, as background jobs with live progress."""
 
-import getpass
-
 import streamlit as st
 
 from core.errors import GenreLabError
 from core.spectrogram import PRESETS as MEL_PRESETS
 from core.spectrogram import MelParams
 from core.splits import PROTOCOLS
-from core.training import jobs
-from core.training.config import FRAMEWORKS, PRESETS, preset
+from core.training.config import FRAMEWORKS, PRESETS, available_frameworks, preset
 from core.training.execute import IMAGE_INPUTS, run_config
+from pages.access import can_edit, submit_training
 from pages.common import current_dataset, dataset_spec
 from pages.run_monitor import active_runs, runs_table
+from pages.run_sharing import run_sharing_panel
 from pages.shell import require_shell
 
 require_shell()
@@ -69,7 +68,8 @@ else:
     choices = {f"preset: {name} ({p.summary()})": p for name, p in fitted.items()}
     if "lab_params_A" in st.session_state:
         lab = MelParams.from_dict(st.session_state["lab_params_A"])
-        choices = {f"Spectrogram Lab setting A ({lab.summary()})": lab, **choices}
+        if lab not in choices.values():  # offered after the presets, when it is new
+            choices[f"Spectrogram Lab setting A ({lab.summary()})"] = lab
     mel = choices[
         st.selectbox(
             "Mel spectrogram",
@@ -114,8 +114,17 @@ c3.slider("Validation share of training part", 0.0, 0.5, key="tr_val_fraction")
 c4.number_input("Random time crop (frames, 0 = off)", 0, 4096, key="tr_time_crop")
 
 # -- start ----------------------------------------------------------------------------------------
+installed = framework in available_frameworks()
+if not installed:
+    st.warning(
+        f"{'Keras' if framework == 'keras' else 'PyTorch'} is not installed on this server (the "
+        "slim cloud install has PyTorch only): choose the other framework, or run Genre Lab on "
+        "your own machine or in Docker for these runs."
+    )
+if not can_edit():
+    st.info("Your account is read-only: you can browse, compare and predict, but not train.")
 name = st.text_input("Run name (optional)", placeholder="e.g. paper torch, artist folds")
-if st.button("Start training", type="primary"):
+if st.button("Start training", type="primary", disabled=not (installed and can_edit())):
     try:
         train = preset(
             st.session_state["tr_model"],
@@ -129,7 +138,7 @@ if st.button("Start training", type="primary"):
         config = run_config(
             dataset_spec(), train, mel=mel, image_input=image_input, fingerprint=dataset.fingerprint
         )
-        run = jobs.submit(config, name=name, user=getpass.getuser())
+        run = submit_training(config, name)
         st.success(
             f"Queued run `{run.id}`. It trains in a background process: you can leave "
             "this page; progress shows below and in every browser session."
@@ -139,3 +148,4 @@ if st.button("Start training", type="primary"):
 
 active_runs()
 runs_table()
+run_sharing_panel()

@@ -51,8 +51,12 @@ def test_train_end_to_end(tiny_dataset, tmp_path, framework):
         assert sum(map(sum, matrix)) == 6 and sorted(labels) == ["high", "low"]
     # the saved weights reload and predict (torch: weights_only=True inside load_weights)
     suffix = ".pt" if framework == "torch" else ".keras"
-    model = load_weights(run.fold_dir(0) / f"model{suffix}", TrainConfig(framework=framework),
-                         tuple(run.summary["input_shape"]), n_classes=2)
+    model = load_weights(
+        run.fold_dir(0) / f"model{suffix}",
+        TrainConfig(framework=framework),
+        tuple(run.summary["input_shape"]),
+        n_classes=2,
+    )
     X = np.zeros((1, *run.summary["input_shape"]), np.float32)
     assert predict_proba(model, X).shape == (1, 2)
 
@@ -86,8 +90,25 @@ def test_command_line_trains_and_lists(tiny_dataset, tmp_path, monkeypatch, caps
     from core.cli import main
 
     monkeypatch.setattr("core.settings.MODELS_DIR", tmp_path)
-    code = main(["train", "--dataset", str(tiny_dataset), "--epochs", "1", "--k", "2",
-                 "--mel", "librosa", "--duration", "1", "--set", "batch_size=4", "--name", "from cli"])
+    code = main(
+        [
+            "train",
+            "--dataset",
+            str(tiny_dataset),
+            "--epochs",
+            "1",
+            "--k",
+            "2",
+            "--mel",
+            "librosa",
+            "--duration",
+            "1",
+            "--set",
+            "batch_size=4",
+            "--name",
+            "from cli",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr()
     assert '"mean_acc"' in out.out and "fold 2/2: test accuracy" in out.err

@@ -16,7 +16,7 @@ UPLOAD_DIR = DATA_DIR / "uploads"
 #: Folders of ``data/`` that hold something else than a dataset (the demo is listed on its own).
 _NOT_DATASETS = {
     p.name for p in (GTZAN_META_DIR, FEATURES_DIR, UNPACK_DIR, UPLOAD_DIR, DEMO_DIR)
-} | {"downloads"}
+} | {"downloads", "flags"}
 
 
 def resolve(spec: str | Path) -> Path:

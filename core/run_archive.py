@@ -1,0 +1,326 @@
+"""Runs as one archive, so that results travel between machines: export, and validated import.
+
+An export is a ``.zip`` holding one folder per run, ``<run_id>/``, with the files of a finished
+run (:data:`RUN_FILES`, and :data:`FOLD_FILES` in each ``fold_<i>/``); live files (events,
+locks, logs, cancel flags) stay behind.
+
+Import trusts nothing. The archive is unpacked safely (``core.dataset.archive``: no path
+escapes, no links, size limits) into a hidden folder of the models folder; then every run
+folder must hold only known files, JSON that parses, predictions that read as CSV, PyTorch
+weights that load with ``torch.load(weights_only=True)`` (which refuses pickled objects) and
+Keras files without pickles, lambdas or classes from outside Keras; its config must use the
+default executor and its status be ``completed``. Anything else rejects the whole archive
+with an :class:`ArchiveError` and leaves nothing behind. A run whose id is taken gets a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from core.atomic import atomic_path, fsync_dir
+from core.dataset.archive import unpack_archive
+from core.errors import ArchiveError, GenreLabError
+from core.runs import Run, RunError, RunStatus, load_run, models_root, new_run_id, run_dir
+from core.training.worker import DEFAULT_EXECUTOR
+
+#: Files of a run folder that travel, and the ones it must have.
+RUN_FILES: tuple[str, ...] = ("config.json", "meta.json", "status.json", "summary.json")
+REQUIRED_FILES: tuple[str, ...] = ("config.json", "status.json")
+#: Files of a ``fold_<i>/`` folder that travel.
+FOLD_FILES: tuple[str, ...] = (
+    "history.json",
+    "predictions.csv",
+    "confusion.json",
+    "model.pt",
+    "model.keras",
+)
+_FOLD_RE = re.compile(r"fold_\d{1,4}")
+_MODEL_FILE = {"torch": "model.pt", "keras": "model.keras"}
+#: Members a ``.keras`` file may hold (Keras 3's format: no pickles, no code).
+_KERAS_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
+
+
+# ---- export --------------------------------------------------------------------------------------
+
+
+def export_runs(
+    run_ids: Iterable[str], dest: str | os.PathLike, root: str | os.PathLike | None = None
+) -> Path:
+    """Write the completed runs ``run_ids`` into one ``.zip``; returns its path.
+
+    ``dest`` is the file to write, or a folder to write ``genrelab-runs-<time>.zip`` into. The
+    file appears complete or not at all. Raises RunError for a missing or unfinished run.
+    """
+    runs = [load_run(run_id, root) for run_id in dict.fromkeys(run_ids)]
+    if not runs:
+        raise RunError("Choose at least one run to export.")
+    for run in runs:
+        if run.status is not RunStatus.COMPLETED:
+            raise RunError(
+                f"Run {run.label!r} is {run.status.value}: only completed runs can be exported."
+            )
+    dest = Path(dest)
+    if dest.is_dir():
+        dest = dest / f"genrelab-runs-{time.strftime('%Y%m%d-%H%M%S')}.zip"
+    with atomic_path(dest) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for run in runs:
+            try:
+                for path in _run_files(run.dir):
+                    zf.write(path, f"{run.id}/{path.relative_to(run.dir).as_posix()}")
+            except FileNotFoundError as exc:
+                raise RunError(f"Run {run.label!r} was deleted while it was exported.") from exc
+    return dest
+
+
+def _run_files(folder: Path) -> Iterator[Path]:
+    """The files of a run folder that belong in an export, in a stable order."""
+    for name in RUN_FILES:
+        if (folder / name).is_file():
+            yield folder / name
+    for fold in sorted(p for p in folder.iterdir() if p.is_dir() and _FOLD_RE.fullmatch(p.name)):
+        for name in FOLD_FILES:
+            if (fold / name).is_file():
+                yield fold / name
+
+
+# ---- import --------------------------------------------------------------------------------------
+
+
+def import_runs(archive: str | os.PathLike, root: str | os.PathLike | None = None) -> list[Run]:
+    """Add the runs of an archive made by :func:`export_runs` to the models folder ``root``.
+
+    Every run is validated before any is added (see the module's docstring); runs appear in
+    the registry only complete. Returns the imported runs, under their new ids where their
+    own were taken.
+
+    Raises
+    ------
+    ArchiveError
+        The archive is unsafe, malformed, or holds something that is not a finished run.
+        Nothing is left behind.
+    """
+    root = models_root(root)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = root / f".import-{secrets.token_hex(6)}"
+    try:
+        unpack_archive(Path(archive), staging)
+        folders = sorted(staging.iterdir())
+        if not folders:
+            raise ArchiveError("The archive holds no runs.")
+        for folder in folders:
+            _validate_run(folder)
+        return _move_in(folders, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_in(folders: list[Path], root: Path) -> list[Run]:
+    """Rename validated run folders into ``root`` (new ids on collision); all or none."""
+    moved: list[Path] = []
+    try:
+        for folder in folders:
+            moved.append(_rename_free(folder, root))
+    except BaseException:
+        for path in moved:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    fsync_dir(root)
+    return [Run.from_dir(path) for path in moved]
+
+
+def _rename_free(folder: Path, root: Path) -> Path:
+    """Move ``folder`` to ``root/<its name>``, or to a new run id if that one is taken."""
+    for attempt in range(20):
+        target = root / (folder.name if attempt == 0 else new_run_id())
+        if target.exists():
+            continue
+        try:
+            os.rename(folder, target)  # fails if a run of that id appeared meanwhile
+        except OSError:
+            if target.exists():
+                continue
+            raise
+        return target
+    raise RunError(f"Could not find a free run id in {root}.")
+
+
+def _validate_run(folder: Path) -> None:
+    """Raise ArchiveError unless ``folder`` is a well-formed, completed, harmless run."""
+    name = folder.name
+    try:
+        run_dir(name, folder.parent)
+    except RunError as exc:
+        raise ArchiveError(
+            f"{name!r} is not a run folder: a run archive holds one folder per run, named by "
+            "its id."
+        ) from exc
+    if not folder.is_dir():
+        raise ArchiveError(f"{name!r} is not a run folder: a run archive holds only folders.")
+    folds = _check_listing(folder)
+    for required in REQUIRED_FILES:
+        if not (folder / required).is_file():
+            raise ArchiveError(f"Run {name} has no {required}: it is not a complete run.")
+    config = _json(folder / "config.json", dict)
+    for optional in ("meta.json", "summary.json"):
+        if (folder / optional).is_file():
+            _json(folder / optional, dict)
+    executor = config.get("executor", DEFAULT_EXECUTOR)
+    if executor != DEFAULT_EXECUTOR:
+        raise ArchiveError(
+            f"Run {name} names its own executor ({executor!r}); imported runs must use the "
+            "default one."
+        )
+    run = Run.from_dir(folder)
+    if run.status is not RunStatus.COMPLETED:
+        raise ArchiveError(
+            f"Run {name} is {run.status.value}" + (f" ({run.error})" if run.error else "")
+            + ": only completed runs can be imported."
+        )
+    framework = _framework(config, name)
+    for fold in folds:
+        _check_fold(fold, framework, f"{name}/{fold.name}")
+
+
+def _check_listing(folder: Path) -> list[Path]:
+    """Every entry of a run folder must be known; returns its fold folders."""
+    folds = []
+    for item in sorted(folder.iterdir()):
+        where = f"{folder.name}/{item.name}"
+        if item.is_dir() and _FOLD_RE.fullmatch(item.name):
+            for inner in item.iterdir():
+                if not (inner.is_file() and inner.name in FOLD_FILES):
+                    raise ArchiveError(
+                        f"Unexpected {where}/{inner.name} in the archive: a fold folder holds "
+                        f"only {', '.join(FOLD_FILES)}."
+                    )
+            folds.append(item)
+        elif not (item.is_file() and item.name in RUN_FILES):
+            raise ArchiveError(
+                f"Unexpected {where} in the archive: a run folder holds only "
+                f"{', '.join(RUN_FILES)} and fold_<i>/ folders."
+            )
+    return folds
+
+
+def _framework(config: dict, name: str) -> str:
+    from core.training.config import TrainConfig
+
+    try:
+        return TrainConfig.from_dict(config["train"]).framework
+    except (KeyError, TypeError, GenreLabError) as exc:
+        raise ArchiveError(f"Run {name} has no valid training settings ({exc}).") from exc
+
+
+def _check_fold(fold: Path, framework: str, where: str) -> None:
+    if (fold / "history.json").is_file():
+        _json(fold / "history.json", list)
+    if (fold / "confusion.json").is_file():
+        confusion = _json(fold / "confusion.json", dict)
+        if not {"matrix", "labels"} <= set(confusion):
+            raise ArchiveError(f"{where}/confusion.json lacks its matrix or labels.")
+    if (fold / "predictions.csv").is_file():
+        _check_predictions(fold / "predictions.csv", where)
+    for other, filename in _MODEL_FILE.items():
+        if other != framework and (fold / filename).exists():
+            raise ArchiveError(f"{where}/{filename} does not belong to a {framework} run.")
+    model = fold / _MODEL_FILE[framework]
+    if model.is_file():
+        (_check_torch_weights if framework == "torch" else _check_keras_file)(model, where)
+
+
+def _json(path: Path, kind: type) -> Any:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ArchiveError(f"{_where(path)} is not valid JSON ({exc}).") from exc
+    if not isinstance(data, kind):
+        raise ArchiveError(f"{_where(path)} should hold a JSON {kind.__name__}.")
+    return data
+
+
+def _where(path: Path) -> str:
+    """``run/file`` or ``run/fold_i/file`` of a path in the unpacked archive."""
+    parts = path.parts
+    return "/".join(parts[-3:] if _FOLD_RE.fullmatch(parts[-2]) else parts[-2:])
+
+
+def _check_predictions(path: Path, where: str) -> None:
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, dtype=str, nrows=100_000)
+    except ValueError as exc:  # pandas' parser errors and undecodable bytes included
+        raise ArchiveError(f"{where}/predictions.csv is not a readable CSV table ({exc}).") from exc
+    if not {"track_id", "true"} <= set(table.columns):
+        raise ArchiveError(f"{where}/predictions.csv lacks the track_id and true columns.")
+
+
+def _check_torch_weights(path: Path, where: str) -> None:
+    """A torch state dict: tensors by name, loaded without unpickling any object."""
+    import torch
+
+    try:
+        state = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # the unpickler refuses anything but tensors and plain data
+        raise ArchiveError(
+            f"{where}/model.pt is not a plain PyTorch state dict: it may hold pickled objects, "
+            f"which are never loaded ({type(exc).__name__})."
+        ) from exc
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ArchiveError(f"{where}/model.pt is not a state dict of tensors.")
+
+
+def _check_keras_file(path: Path, where: str) -> None:
+    """A Keras 3 file of built-in layers only, without pickles or lambdas; loaded in safe mode
+    where Keras is installed."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            config = json.loads(zf.read("config.json")) if "config.json" in names else None
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise ArchiveError(f"{where}/model.keras is not a readable Keras file ({exc}).") from exc
+    if config is None or not names <= _KERAS_MEMBERS:
+        extra = ", ".join(sorted(names - _KERAS_MEMBERS)) or "no config.json"
+        raise ArchiveError(f"{where}/model.keras holds unexpected members ({extra}).")
+    if problem := _keras_config_problem(config):
+        raise ArchiveError(f"{where}/model.keras is refused: {problem}.")
+    from core.training.config import available_frameworks
+
+    if "keras" not in available_frameworks():
+        return
+    from core.models.keras_cnn import keras
+
+    try:
+        keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # any failure to rebuild the model rejects the file
+        raise ArchiveError(
+            f"{where}/model.keras does not load in Keras's safe mode ({type(exc).__name__}: "
+            f"{exc})."
+        ) from exc
+
+
+def _keras_config_problem(node: Any) -> str | None:
+    """Why a Keras model config is unsafe (a lambda, a class from outside Keras), or None."""
+    if isinstance(node, dict):
+        if node.get("class_name") in ("Lambda", "TFOpLambda", "__lambda__"):
+            return "it contains a Lambda layer (arbitrary code)"
+        module = node.get("module")
+        if "class_name" in node and module is not None and not str(module).startswith("keras"):
+            return f"it uses {node['class_name']!r} from {module!r}, not a built-in Keras class"
+        children: Iterable[Any] = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    return next((p for p in map(_keras_config_problem, children) if p), None)
