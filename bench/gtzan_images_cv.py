@@ -4,7 +4,7 @@
         --k 5 --seed 0
 
 Prints one line per epoch and a per-fold table, then mean +- std of the test accuracy and the
-total time (last line). ``--input`` picks what the model sees (default per preset): ``full``
+total time (last line). ``--input`` picks what the model sees (default ``gray2``): ``full``
 (the paper's 3x288x432 RGB figure), ``crop`` (RGB plotted area, 216x334), ``gray`` (colormap
 index of that area, one channel) or ``gray2`` (``gray`` with frequency rows averaged in pairs,
 108x334). ``--limit`` keeps that many clips per genre for quick trials; ``--set key=value``
@@ -14,6 +14,7 @@ overrides a TrainConfig field (value parsed as JSON when possible).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.dataset.images import list_images, load_images  # noqa: E402
 from core.genres import GENRES  # noqa: E402
 from core.splits import PROTOCOLS, make_folds  # noqa: E402
-from core.training import preset, run_kfold  # noqa: E402
+from core.training import PRESETS, preset, run_kfold  # noqa: E402
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "gtzan" / "images_original"
 INPUTS = {
@@ -35,20 +36,19 @@ INPUTS = {
     "gray": {"crop": True, "gray": True},
     "gray2": {"crop": True, "gray": True, "freq_step": 2},
 }
-DEFAULT_INPUT = {"paper": "crop", "recommended": "gray2"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--framework", choices=["torch", "keras"], default="torch")
-    parser.add_argument("--preset", choices=list(DEFAULT_INPUT), default="paper")
+    parser.add_argument("--preset", choices=list(PRESETS), default="paper")
     parser.add_argument("--protocol", choices=PROTOCOLS, default="stratified")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--input", choices=list(INPUTS), default=None)
+    parser.add_argument("--input", choices=list(INPUTS), default="gray2")
     parser.add_argument("--drop-repetitions", action="store_true")
     parser.add_argument("--limit", type=int, default=0, help="clips per genre (0 = all)")
-    parser.add_argument("--folds", type=int, default=0, help="run only the first N folds")
+    parser.add_argument("--folds", type=int, nargs="*", help="run only these folds (0-based)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
     parser.add_argument("--cache", type=Path, default=None, help="folder to cache arrays in")
@@ -107,11 +107,10 @@ def print_event(event: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.threads:
-        from core.training import torch_trainer
-
-        torch_trainer.THREADS = args.threads
+        trainer = "torch_trainer" if args.framework == "torch" else "keras_trainer"
+        importlib.import_module(f"core.training.{trainer}").THREADS = args.threads
     started = time.perf_counter()
-    kind = args.input or DEFAULT_INPUT[args.preset]
+    kind = args.input
     config = preset(
         args.preset,
         args.framework,
@@ -131,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
         drop_repetitions=args.drop_repetitions,
         val_fraction=config.val_fraction,
     )
-    folds = folds[: args.folds] if args.folds else folds
+    fold_ids = args.folds or list(range(len(folds)))
+    folds = [folds[i] for i in fold_ids]
     print(
         f"{len(X)} clips, input {kind} {X.shape[1:]}, loaded in "
         f"{time.perf_counter() - started:.0f} s",
@@ -142,10 +142,10 @@ def main(argv: list[str] | None = None) -> None:
     accs = np.array([r.test_acc for r in results])
     print("\n| fold | train | valid | test | best epoch | epochs run | test acc | seconds |")
     print("|---|---|---|---|---|---|---|---|")
-    for r, fold in zip(results, folds, strict=True):
+    for r, fold, fold_id in zip(results, folds, fold_ids, strict=True):
         n_valid = len(fold[2]) if len(fold) > 2 else 0
         print(
-            f"| {r.fold} | {len(fold[0])} | {n_valid} | {len(fold[1])} | {r.best_epoch} | "
+            f"| {fold_id} | {len(fold[0])} | {n_valid} | {len(fold[1])} | {r.best_epoch} | "
             f"{len(r.history)} | {r.test_acc:.3f} | {r.seconds:.0f} |"
         )
     total = time.perf_counter() - started

@@ -6,22 +6,22 @@ import numpy as np
 import pytest
 
 from core.errors import ParamsError
-from core.models import MODEL_PRESETS, feature_shape, model_params
+from core.models import feature_shape, model_params
 
 MEL = (32, 40, 1)  # a small 1-channel mel spectrogram (n_mels x frames)
 IMAGE = (288, 432, 3)  # the paper's images
 
 
-def _torch_model(shape, preset, **kwargs):
+def _torch_model(shape, preset, overrides=None, **kwargs):
     from core.models.torch_cnn import build_torch_model
 
-    return build_torch_model(shape, 10, model_params(preset), **kwargs)
+    return build_torch_model(shape, 10, model_params(preset, overrides), **kwargs)
 
 
-def _keras_model(shape, preset, **kwargs):
+def _keras_model(shape, preset, overrides=None, **kwargs):
     from core.models.keras_cnn import build_keras_model
 
-    return build_keras_model(shape, 10, model_params(preset), **kwargs)
+    return build_keras_model(shape, 10, model_params(preset, overrides), **kwargs)
 
 
 def _torch_proba(model, x: np.ndarray) -> np.ndarray:
@@ -32,11 +32,15 @@ def _torch_proba(model, x: np.ndarray) -> np.ndarray:
         return torch.softmax(model(torch.from_numpy(x).permute(0, 3, 1, 2)), dim=1).numpy()
 
 
-@pytest.mark.parametrize("preset", list(MODEL_PRESETS))
+ARCHITECTURES = [("paper", None), ("recommended", None), ("recommended", {"head": "time_gap"})]
+
+
+@pytest.mark.parametrize("preset, overrides", ARCHITECTURES, ids=["paper", "rec", "rec-time_gap"])
 @pytest.mark.parametrize("shape", [MEL, IMAGE], ids=["mel", "image"])
-def test_both_frameworks_take_mel_and_image_shapes(preset: str, shape) -> None:
+def test_both_frameworks_take_mel_and_image_shapes(preset: str, overrides, shape) -> None:
     x = np.random.default_rng(0).random((2, *shape), dtype=np.float32)
-    torch_model, keras_model = _torch_model(shape, preset), _keras_model(shape, preset)
+    torch_model = _torch_model(shape, preset, overrides)
+    keras_model = _keras_model(shape, preset, overrides)
     p_torch = _torch_proba(torch_model, x)
     p_keras = np.asarray(keras_model(x, training=False))
     for p in (p_torch, p_keras):

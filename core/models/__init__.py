@@ -2,8 +2,9 @@
 
 Both frameworks build the same network from the same parameter dict (``model_params``):
 per-channel input normalisation, then one block per entry of ``channels``: convolution
-(``kernel_sizes``, ``padding``), optional batch norm, max-pooling (``pool``) and ReLU; then
-either ``flatten`` or global average pooling (``gap``), dropout, and one linear layer.
+(``kernel_sizes``, ``padding``), optional batch norm, max-pooling (``pool``) and ReLU; then a
+head: ``flatten``, global average pooling (``gap``), or average pooling over time only
+(``time_gap``: keeps where in frequency a feature fired); dropout; one linear layer.
 
 Presets:
 
@@ -42,7 +43,7 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 PADDINGS: tuple[str, ...] = ("valid", "same")
-HEADS: tuple[str, ...] = ("flatten", "gap")
+HEADS: tuple[str, ...] = ("flatten", "gap", "time_gap")
 
 
 def model_params(preset: str = "paper", overrides: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def build_keras_model(
     normalise the raw input inside the model, so a saved ``.keras`` file is self-contained.
     """
     params = params or model_params("paper")
-    feature_shape(input_shape, params)  # raises a clear error when the input is too small
+    _, width = feature_shape(input_shape, params)  # raises a clear error for too small inputs
     channels = input_shape[2]
     mean = np.zeros(channels) if mean is None else np.asarray(mean, np.float64).reshape(-1)
     std = np.ones(channels) if std is None else np.asarray(std, np.float64).reshape(-1)
@@ -48,8 +48,9 @@ def build_keras_model(
         x = keras.layers.ReLU()(x)
     if params["head"] == "gap":
         x = keras.layers.GlobalAveragePooling2D()(x)
-    else:
-        x = keras.layers.Flatten()(x)
+    elif params["head"] == "time_gap":
+        x = keras.layers.AveragePooling2D(pool_size=(1, width))(x)
+    x = keras.layers.Flatten()(x)
     x = keras.layers.Dropout(dropout)(x)  # after flatten: the same as before it
     outputs = keras.layers.Dense(n_classes, activation="softmax")(x)
     return keras.Model(inputs, outputs, name="spectrogram_cnn")

@@ -45,14 +45,17 @@ class SpectrogramCNN(nn.Module):
             channels_in = channels
         self.features = nn.Sequential(*layers)
         h, w = feature_shape(self.input_shape, params)
-        n_features = channels_in * (h * w if params["head"] == "flatten" else 1)
+        n_features = channels_in * {"flatten": h * w, "gap": 1, "time_gap": h}[params["head"]]
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(n_features, self.n_classes)
         self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features((x - self.mean) / self.std)
-        x = x.mean(dim=(2, 3)) if self.params["head"] == "gap" else x.flatten(1)
+        head = self.params["head"]
+        if head != "flatten":
+            x = x.mean(dim=(2, 3) if head == "gap" else 3)
+        x = x.flatten(1)
         return self.classifier(self.dropout(x))
 
 

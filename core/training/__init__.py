@@ -187,13 +187,6 @@ def load_weights(
     return keras.models.load_model(path)
 
 
-def run_kfold(*args: Any, **kwargs: Any) -> list[FoldResult]:
-    """See ``core.training.kfold.run_kfold``."""
-    from core.training.kfold import run_kfold as run
-
-    return run(*args, **kwargs)
-
-
 # -- shared by both trainers ---------------------------------------------------------------
 
 
@@ -227,9 +220,12 @@ def as_samples(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def model_input_shape(X: np.ndarray, config: TrainConfig) -> tuple[int, int, int]:
     """``(H, W, C)`` the model is built for: the sample shape, narrowed by ``time_crop``."""
     height, width, channels = X.shape[-3:]
-    if config.time_crop > width:
-        raise ParamsError(f"time_crop {config.time_crop} is wider than the input ({width})")
-    return int(height), int(config.time_crop or width), int(channels)
+    return int(height), int(min(config.time_crop or width, width)), int(channels)
+
+
+def crop_width(X: np.ndarray, config: TrainConfig) -> int:
+    """Width of the random training crops, 0 for none."""
+    return 0 if model_input_shape(X, config)[1] == X.shape[-2] else config.time_crop
 
 
 def channel_stats(X: np.ndarray, max_samples: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -337,3 +333,7 @@ def epoch_record(
         record["val_loss"] = log_loss(proba, y_val)
         record["val_acc"] = float(np.mean(proba.argmax(axis=1) == y_val))
     return record
+
+
+# Last, since the k-fold runner builds on the functions above.
+from core.training.kfold import run_kfold  # noqa: E402

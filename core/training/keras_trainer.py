@@ -16,6 +16,7 @@ from core.training import (
     StopCheck,
     as_samples,
     channel_stats,
+    crop_width,
     epoch_record,
     iterate_epoch,
     model_input_shape,
@@ -41,7 +42,7 @@ def train_keras(
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     X, y = as_samples(X_train, y_train)
-    shape = model_input_shape(X, config)
+    shape, crop = model_input_shape(X, config), crop_width(X, config)
     mean, std = channel_stats(X)
     model = build_keras_model(
         shape, n_classes, config.resolved_model_params(), dropout=config.dropout, mean=mean, std=std
@@ -57,7 +58,7 @@ def train_keras(
         epoch_start = time.perf_counter()
         lr = _current_lr(model.optimizer)
         loss_sum, correct = 0.0, 0.0
-        for xb, yb in iterate_epoch(X, y, config.time_crop, config.batch_size, rng, should_stop):
+        for xb, yb in iterate_epoch(X, y, crop, config.batch_size, rng, should_stop):
             logs = model.train_on_batch(xb, yb, return_dict=True)
             loss_sum += float(logs["loss"]) * len(yb)
             correct += float(logs["accuracy"]) * len(yb)

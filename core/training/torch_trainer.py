@@ -18,6 +18,7 @@ from core.training import (
     StopCheck,
     as_samples,
     channel_stats,
+    crop_width,
     epoch_record,
     iterate_epoch,
     model_input_shape,
@@ -43,7 +44,7 @@ def train_torch(
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     X, y = as_samples(X_train, y_train)
-    shape = model_input_shape(X, config)
+    shape, crop = model_input_shape(X, config), crop_width(X, config)
     mean, std = channel_stats(X)
     model = build_torch_model(
         shape, n_classes, config.resolved_model_params(), dropout=config.dropout, mean=mean, std=std
@@ -56,7 +57,7 @@ def train_torch(
         lr = optimizer.param_groups[0]["lr"]
         model.train()
         loss_sum, correct = 0.0, 0
-        for xb, yb in iterate_epoch(X, y, config.time_crop, config.batch_size, rng, should_stop):
+        for xb, yb in iterate_epoch(X, y, crop, config.batch_size, rng, should_stop):
             target = torch.from_numpy(yb)
             logits = model(torch.from_numpy(xb).permute(0, 3, 1, 2))
             loss = nn.functional.cross_entropy(logits, target)
