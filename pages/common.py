@@ -123,8 +123,11 @@ def show_overview(dataset: Dataset, s: Summary) -> None:
 
     left, right = st.columns(2)
     left.plotly_chart(plots.clips_per_genre(s.per_genre), width="stretch", theme=None)
-    if s.durations:
+    if s.durations and s.durations["max"] - s.durations["min"] < 0.05:
+        right.info(f"Every readable clip lasts {s.durations['median']:.1f} s.")
+    elif s.durations:
         right.plotly_chart(plots.duration_histogram(dataset.manifest), width="stretch", theme=None)
+    if s.durations:
         rates = ", ".join(f"{rate} Hz ({n} clips)" for rate, n in s.sample_rates.items())
         right.caption(
             f"Per clip: min {s.durations['min']:.1f} s, median {s.durations['median']:.1f} s, "
