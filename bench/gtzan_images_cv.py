@@ -28,14 +28,9 @@ from core.dataset.images import list_images, load_images  # noqa: E402
 from core.genres import GENRES  # noqa: E402
 from core.splits import PROTOCOLS, make_folds  # noqa: E402
 from core.training import PRESETS, preset, run_kfold  # noqa: E402
+from core.training.execute import IMAGE_INPUTS as INPUTS  # noqa: E402
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "gtzan" / "images_original"
-INPUTS = {
-    "full": {"crop": False},
-    "crop": {"crop": True},
-    "gray": {"crop": True, "gray": True},
-    "gray2": {"crop": True, "gray": True, "freq_step": 2},
-}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
