@@ -14,7 +14,6 @@ overrides a TrainConfig field (value parsed as JSON when possible).
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
@@ -24,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core import settings  # noqa: E402
 from core.dataset.images import list_images, load_images  # noqa: E402
 from core.genres import GENRES  # noqa: E402
 from core.splits import PROTOCOLS, make_folds  # noqa: E402
@@ -102,8 +102,7 @@ def print_event(event: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.threads:
-        trainer = "torch_trainer" if args.framework == "torch" else "keras_trainer"
-        importlib.import_module(f"core.training.{trainer}").THREADS = args.threads
+        settings.TRAIN_THREADS = args.threads
     started = time.perf_counter()
     kind = args.input
     config = preset(

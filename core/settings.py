@@ -36,6 +36,8 @@ HOSTED: bool = _flag("GENRELAB_HOSTED")
 #: Hosted mode: most jobs one user may have queued or running at once (0: no limit).
 MAX_QUEUED_PER_USER: int = _int("GENRELAB_MAX_QUEUED_PER_USER", 3)
 
+#: Threads a training process gives its framework (PyTorch intra-op, TensorFlow intra-op).
+TRAIN_THREADS: int = _int("GENRELAB_TRAIN_THREADS", 2)
 #: Sample rate every clip is decoded to (GTZAN's own rate).
 SAMPLE_RATE: int = 22050
 #: Archives: most bytes they may unpack to, and most members they may hold.

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from core import settings
 from core.models.keras_cnn import build_keras_model, keras
 from core.training import (
     EarlyStopping,
@@ -22,8 +23,6 @@ from core.training import (
     model_input_shape,
 )
 from core.training.config import TrainConfig
-
-THREADS = 2
 
 
 def train_keras(
@@ -113,7 +112,7 @@ def _limit_threads() -> None:
     import tensorflow as tf
 
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(THREADS)
+        tf.config.threading.set_intra_op_parallelism_threads(settings.TRAIN_THREADS)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # TensorFlow already started in this process: keep its pools
         pass

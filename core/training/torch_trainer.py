@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core import settings
 from core.models.torch_cnn import SpectrogramCNN, build_torch_model
 from core.training import (
     EarlyStopping,
@@ -25,8 +26,6 @@ from core.training import (
 )
 from core.training.config import TrainConfig
 
-THREADS = 2
-
 
 def train_torch(
     X_train: np.ndarray,
@@ -40,7 +39,7 @@ def train_torch(
 ) -> FoldResult:
     """Train a ``SpectrogramCNN``; see ``core.training.train_fold``."""
     started = time.perf_counter()
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(settings.TRAIN_THREADS)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     X, y = as_samples(X_train, y_train)
