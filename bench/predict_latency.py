@@ -72,13 +72,17 @@ def main(repeats: int = 20) -> None:
         clip = REAL_CLIP if REAL_CLIP.is_file() else data / "high" / "high0.wav"
         ours = timed(lambda: predict(predictor, clip), repeats)
         plain = timed(lambda: baseline(clip, predictor.models, predictor.params), repeats)
-    print(f"clip: {clip.name}; {len(predictor.models)} fold models; input "
-          f"{predictor.params.summary()}")
+    print(
+        f"clip: {clip.name}; {len(predictor.models)} fold models; input "
+        f"{predictor.params.summary()}"
+    )
     print(f"plain librosa pipeline: {plain * 1000:.0f} ms (median of {repeats})")
     print(f"core.predict:           {ours * 1000:.0f} ms (median of {repeats})")
     verdict = "meets" if ours < TARGET_S else "misses"
-    print(f"predict latency (30 s clip, paper CNN x5 folds): {ours:.3f} s vs plain "
-          f"{plain:.3f} s ({plain / ours:.1f}x); {verdict} the {TARGET_S} s target")
+    print(
+        f"predict latency (30 s clip, paper CNN x5 folds): {ours:.3f} s vs plain "
+        f"{plain:.3f} s ({plain / ours:.1f}x); {verdict} the {TARGET_S} s target"
+    )
 
 
 if __name__ == "__main__":

@@ -105,8 +105,10 @@ def load(
     said = notes if notes is not None else []
     read_seconds = len(data) / native
     if duration is None and total_seconds - offset > read_seconds + 1:
-        said.append(f"Only the first {read_seconds / 60:.0f} min of {total_seconds / 60:.0f} min "
-                    "were analysed.")
+        said.append(
+            f"Only the first {read_seconds / 60:.0f} min of {total_seconds / 60:.0f} min "
+            "were analysed."
+        )
     y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     if data.shape[1] > 1:
         said.append(f"The {data.shape[1]} channels were mixed down to mono.")

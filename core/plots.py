@@ -371,14 +371,28 @@ def training_curves_overlay(histories: dict[str, pd.DataFrame]) -> go.Figure:
                     continue
                 for _, fold in history.groupby("fold"):
                     fig.add_scatter(
-                        x=fold["epoch"], y=fold[name], row=1, col=col, mode="lines",
-                        line=dict(color=colour, dash=dash, width=1), opacity=0.25,
-                        hoverinfo="skip", showlegend=False, legendgroup=f"{run} {split}",
+                        x=fold["epoch"],
+                        y=fold[name],
+                        row=1,
+                        col=col,
+                        mode="lines",
+                        line=dict(color=colour, dash=dash, width=1),
+                        opacity=0.25,
+                        hoverinfo="skip",
+                        showlegend=False,
+                        legendgroup=f"{run} {split}",
                     )
                 fig.add_scatter(
-                    x=mean["epoch"], y=mean[name], row=1, col=col, mode="lines+markers",
-                    line=dict(color=colour, dash=dash, width=2.5), marker=dict(size=5),
-                    name=f"{run} {split}", legendgroup=f"{run} {split}", showlegend=col == 1,
+                    x=mean["epoch"],
+                    y=mean[name],
+                    row=1,
+                    col=col,
+                    mode="lines+markers",
+                    line=dict(color=colour, dash=dash, width=2.5),
+                    marker=dict(size=5),
+                    name=f"{run} {split}",
+                    legendgroup=f"{run} {split}",
+                    showlegend=col == 1,
                     hovertemplate=f"epoch %{{x}}: %{{y:.3f}}<extra>{run} {split} (mean)</extra>",
                 )
     fig.update_xaxes(title_text="epoch")

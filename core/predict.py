@@ -80,8 +80,9 @@ def load_predictor(run: Run | str) -> Predictor:
 def check_upload_size(n_bytes: int, limit: int = MAX_UPLOAD_BYTES) -> None:
     """Refuse a file larger than the upload limit, with the sizes in the message."""
     if n_bytes > limit:
-        raise AudioError(f"The file is {n_bytes / 2**20:.0f} MB; the limit is "
-                         f"{limit / 2**20:.0f} MB.")
+        raise AudioError(
+            f"The file is {n_bytes / 2**20:.0f} MB; the limit is {limit / 2**20:.0f} MB."
+        )
 
 
 def predict(
@@ -118,12 +119,14 @@ def _units(y: np.ndarray, predictor: Predictor, notes: list[str]) -> tuple[np.nd
     params, sr = predictor.params, predictor.params.sample_rate
     window = params.n_samples or len(y)
     if len(y) < window:
-        notes.append(f"The clip is {len(y) / sr:.1f} s long; the model was trained on "
-                     f"{window / sr:.0f} s clips, so it was padded with silence.")
+        notes.append(
+            f"The clip is {len(y) / sr:.1f} s long; the model was trained on "
+            f"{window / sr:.0f} s clips, so it was padded with silence."
+        )
     starts = range(0, max(len(y) - window // 2, 1), window)
     units, spans = [], []
     for start in starts:
-        features = clip_features(y[start:start + window], params)
+        features = clip_features(y[start : start + window], params)
         seg = (params.segment_samples or window) / sr
         for i, unit in enumerate(features):
             units.append(_model_input(unit, predictor.image_input))

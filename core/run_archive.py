@@ -182,7 +182,8 @@ def _validate_run(folder: Path) -> None:
     run = Run.from_dir(folder)
     if run.status is not RunStatus.COMPLETED:
         raise ArchiveError(
-            f"Run {name} is {run.status.value}" + (f" ({run.error})" if run.error else "")
+            f"Run {name} is {run.status.value}"
+            + (f" ({run.error})" if run.error else "")
             + ": only completed runs can be imported."
         )
     framework = _framework(config, name)
@@ -305,8 +306,7 @@ def _check_keras_file(path: Path, where: str) -> None:
         keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # any failure to rebuild the model rejects the file
         raise ArchiveError(
-            f"{where}/model.keras does not load in Keras's safe mode ({type(exc).__name__}: "
-            f"{exc})."
+            f"{where}/model.keras does not load in Keras's safe mode ({type(exc).__name__}: {exc})."
         ) from exc
 
 

@@ -18,6 +18,7 @@ from core.dataset import Dataset, Summary, discover
 from core.dataset.library import DEMO, local_datasets, resolve, save_upload
 from core.errors import GenreLabError
 from core.settings import DATA_DIR, SAMPLE_RATE
+from pages.view_link import share
 
 _KEY = "dataset_spec"
 _DEMO_LABEL = "Demo dataset (synthetic, built in)"
@@ -81,6 +82,7 @@ def dataset_picker() -> None:
                     st.error(str(exc))
         if st.button("Rescan", help="Read the dataset folder again (after adding files)"):
             load_dataset.clear()
+    share({"dataset": st.session_state[_KEY]})
 
 
 def _check(spec: str) -> None:
@@ -90,9 +92,7 @@ def _check(spec: str) -> None:
 
 
 def _select(spec: str) -> None:
-    if st.session_state[_KEY] != spec:
-        st.session_state[_KEY] = spec
-        st.query_params["dataset"] = spec
+    st.session_state[_KEY] = spec
 
 
 def dataset_spec() -> str:

@@ -13,6 +13,7 @@ from core.runs import RunStatus, list_runs
 from pages import compare_parts as parts
 from pages.common import current_dataset
 from pages.shell import require_shell
+from pages.view_link import share
 
 require_shell()
 st.title(":material/compare_arrows: Compare runs")
@@ -68,10 +69,8 @@ chosen = st.multiselect(
     placeholder="Pick two or more completed runs (the filters above narrow this list)",
 )
 st.session_state["cmp_kept"] = chosen  # the widget's own state goes when another page shows
-if chosen:
-    st.query_params["runs"] = ",".join(chosen)
-else:
-    st.query_params.pop("runs", None)
+share({"runs": ",".join(chosen) or None})
+if not chosen:
     st.info("Pick two or more runs above to compare them.")
     st.stop()
 

@@ -10,6 +10,7 @@ from core.dataset.stats import artist_concentration
 from pages.common import clip_viewer, current_dataset, dataset_spec, play, show_overview
 from pages.fault_scan import fault_scan_panel, faults_experiment_panel
 from pages.shell import require_shell
+from pages.view_link import share
 
 require_shell()
 st.title(":material/travel_explore: Explore")
@@ -76,9 +77,20 @@ with tab_clips:
         key="explore_clips",
         column_config={"duration": st.column_config.NumberColumn("duration (s)", format="%.1f")},
     )
+    linked = st.query_params.get("clip")
     if event.selection.rows:
         row = view.iloc[event.selection.rows[0]]
+        st.session_state["explore_picked"] = True
+        share({"clip": row["track_id"]})
         clip_viewer(row)
+    elif linked and not st.session_state.get("explore_picked"):  # opened from a link
+        match = m[m["track_id"] == linked]
+        if match.empty:
+            st.warning(f"The linked clip {linked!r} is not in this dataset.")
+        else:
+            clip_viewer(match.iloc[0])
+    else:
+        share({"clip": None})
 
 with tab_artists:
     table = artist_concentration(m)

@@ -15,6 +15,7 @@ from pages.access import can_edit, submit_training
 from pages.common import current_dataset, dataset_spec
 from pages.run_monitor import active_runs
 from pages.shell import require_shell
+from pages.view_link import share
 
 require_shell()
 st.title(":material/lyrics: Predict")
@@ -62,13 +63,18 @@ labels = {
     row.id: f"{row.name} · {row.framework} · {row.input} · acc {row.mean_acc:.3f}"
     for row in table.itertuples()
 }
+linked = st.query_params.get("run")
+if linked is not None and linked not in labels:
+    st.warning(f"The linked run {linked!r} is not among the completed runs (deleted?).")
 run_id = st.selectbox(
     "Trained run",
     list(labels),
-    index=list(labels).index(best),
+    index=list(labels).index(linked if linked in labels else best),
     format_func=labels.get,
     help="Default: the best completed run on the current dataset",
+    key="predict_run",
 )
+share({"run": run_id})
 try:
     predictor = predictor_for(run_id)
 except GenreLabError as exc:

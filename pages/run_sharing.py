@@ -67,9 +67,7 @@ def _import() -> None:
     except GenreLabError as exc:
         st.error(f"Nothing was imported: {exc}")
         return
-    st.success(
-        f"Imported {len(runs)} run(s): " + ", ".join(f"{r.label} (`{r.id}`)" for r in runs)
-    )
+    st.success(f"Imported {len(runs)} run(s): " + ", ".join(f"{r.label} (`{r.id}`)" for r in runs))
 
 
 def _import_bytes(data: bytes) -> list[Run]:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from pages.access import access_gate
 from pages.common import dataset_picker
+from pages.view_link import begin_view, link_box
 
 _MARK = "_shell_built"
 
@@ -37,7 +38,9 @@ def build_shell(mark: bool = True):
     pages = _pages()
     access_gate(pages)
     page = st.navigation(pages)
+    begin_view(page)
     dataset_picker()
+    link_box()
     if mark:
         st.session_state[_MARK] = True
     return page

@@ -12,6 +12,7 @@ from pages.common import current_dataset, decode
 from pages.feature_stores import feature_store_panel
 from pages.mel_widgets import mel_params_editor
 from pages.shell import require_shell
+from pages.view_link import share, share_mel
 
 require_shell()
 st.title(":material/equalizer: Spectrogram Lab")
@@ -63,11 +64,26 @@ with left:
         if audio_rows.empty:
             st.info("This dataset holds no audio (images only): upload a clip instead.")
             st.stop()
-        genre = st.selectbox("Genre", sorted(audio_rows["genre"].unique()))
-        clips = audio_rows[audio_rows["genre"] == genre]
-        track = st.selectbox("Clip", clips["track_id"])
-        source: str | bytes = clips.set_index("track_id").loc[track, "path"]
+        by_id = audio_rows.set_index("track_id")
+        linked = st.query_params.get("clip")
+        if linked is not None and linked not in by_id.index:
+            st.warning(f"The linked clip {linked!r} is not in this dataset.")
+            linked = None
+        genres = sorted(audio_rows["genre"].unique())
+        genre = st.selectbox(
+            "Genre",
+            genres,
+            index=genres.index(by_id.loc[linked, "genre"]) if linked else 0,
+            key="lab_genre",
+        )
+        clips = audio_rows[audio_rows["genre"] == genre]["track_id"].tolist()
+        track = st.selectbox(
+            "Clip", clips, index=clips.index(linked) if linked in clips else 0, key="lab_clip"
+        )
+        share({"clip": track})
+        source: str | bytes = by_id.loc[track, "path"]
     else:
+        share({"clip": None})
         upload = st.file_uploader(
             "Audio clip",
             type=["wav", "au", "flac", "ogg", "mp3"],
@@ -86,12 +102,22 @@ with right:
         st.stop()
 
 # -- the settings -------------------------------------------------------------------------------
-compare = st.toggle("Compare two settings side by side", key="lab_compare")
+compare = st.toggle(
+    "Compare two settings side by side",
+    value=st.query_params.get("compare") == "1",
+    key="lab_compare",
+)
+share({"compare": "1" if compare else None})
+if not compare:
+    share_mel(None, "", "mel_b")
 columns = st.columns(2) if compare else [st.container()]
 results: list[Preview | None] = []
+links = {"A": "mel", "B": "mel_b"}
 for col, (label, preset) in zip(columns, [("A", "librosa"), ("B", "fast")], strict=False):
     with col, st.expander(f"Settings {label}" if compare else "Settings", expanded=True):
-        params = mel_params_editor(f"lab_{label}", preset, len(y_full) / SAMPLE_RATE)
+        params = mel_params_editor(
+            f"lab_{label}", preset, len(y_full) / SAMPLE_RATE, link=links[label]
+        )
     results.append(compute(source, params) if params else None)
     if params and label == "A":
         st.session_state["lab_params_A"] = params.to_dict()  # offered on the Train page

@@ -63,8 +63,10 @@ if is_images:
 else:
     image_input = None
     longest = float(dataset.usable["duration"].median())  # presets fitted to the clips' length
-    fitted = {name: p.replace(duration=min(p.duration, longest)) if p.duration else p
-              for name, p in MEL_PRESETS.items()}
+    fitted = {
+        name: p.replace(duration=min(p.duration, longest)) if p.duration else p
+        for name, p in MEL_PRESETS.items()
+    }
     choices = {f"preset: {name} ({p.summary()})": p for name, p in fitted.items()}
     if "lab_params_A" in st.session_state:
         lab = MelParams.from_dict(st.session_state["lab_params_A"])

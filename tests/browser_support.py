@@ -94,8 +94,15 @@ class Server:
                 self.proc.wait(grace)
 
 
-def start_server(data_dir: Path, models_dir: Path, log: Path, timeout: float = 120.0) -> Server:
-    """Start the app on a free port with its own data and models folders; wait until it answers.
+def start_server(
+    data_dir: Path,
+    models_dir: Path,
+    log: Path,
+    timeout: float = 120.0,
+    env: dict[str, str] | None = None,
+) -> Server:
+    """Start the app on a free port with its own data and models folders (and ``env`` added to
+    its environment); wait until it answers.
 
     The server runs in a new session (its own process group), so :meth:`Server.stop` ends it and
     nothing else. Training jobs it queues run in a detached scheduler that exits when idle.
@@ -105,6 +112,7 @@ def start_server(data_dir: Path, models_dir: Path, log: Path, timeout: float = 1
         **os.environ,
         "GENRELAB_DATA_DIR": str(data_dir),
         "GENRELAB_MODELS_DIR": str(models_dir),
+        **(env or {}),
     }
     command = [_python(), "-m", "streamlit", "run", "app.py"]
     command += ["--server.port", str(port), "--server.headless", "true"]

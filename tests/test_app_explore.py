@@ -46,8 +46,9 @@ def test_detectors_find_every_planted_fault_and_save_flags():
     for kind in ("exact_repetition", "clipping", "dropout"):
         for track in truth.loc[truth["fault"] == kind, "track_id"]:
             assert kind in manifest.loc[track, "detected_faults"], (track, kind)
-    planted = set(truth.loc[truth["fault"].isin(["exact_repetition", "clipping", "dropout"]),
-                            "track_id"])
+    planted = set(
+        truth.loc[truth["fault"].isin(["exact_repetition", "clipping", "dropout"]), "track_id"]
+    )
     assert set(manifest.index[manifest["detected_faults"] != ""]) == planted
 
 
@@ -58,3 +59,16 @@ def test_fault_catalog_on_real_gtzan(shared_gtzan):
     assert any("partial" in w.value for w in at.warning)
     assert any("70 excerpts" in c.value for c in at.caption)
     assert any("Bob Marley" in str(df.value.to_dict()) for df in at.dataframe)
+
+
+def test_a_linked_clip_opens_in_the_clip_viewer():
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    at.switch_page("pages/explore.py")
+    at.query_params["clip"] = "reggae.00004"
+    at.run()
+    assert not at.exception, at.exception
+    assert any(md.value.startswith("#### reggae.00004") for md in at.markdown)
+    assert "clip=reggae.00004" in next(c.value for c in at.sidebar.code)
+    at.query_params["clip"] = "nosuch.00000"
+    at.run()
+    assert any("nosuch.00000" in w.value for w in at.warning)

@@ -75,3 +75,46 @@ def test_build_and_delete_a_feature_store():
     remaining = [s.options for s in at.selectbox if s.key == "store_delete"]
     assert remaining == [] or key not in remaining[0]
     assert key not in set(list_stores()["key"])
+
+
+def _link(at: AppTest) -> str:
+    return next(c.value for c in at.sidebar.code)
+
+
+def test_the_url_keeps_the_clip_and_settings_and_a_link_reopens_them():
+    at = _lab()
+    clips = at.selectbox(key="lab_clip").options
+    at.selectbox(key="lab_genre").set_value("metal").run()
+    at.selectbox(key="lab_clip").set_value(at.selectbox(key="lab_clip").options[2]).run()
+    at.slider(key="lab_A_librosa_mels").set_value(48).run()
+    at.toggle(key="lab_compare").set_value(True).run()
+    assert not at.exception, at.exception
+    chosen = at.selectbox(key="lab_clip").value
+    assert chosen not in clips and chosen.startswith("metal.")
+    query = dict(at.query_params)
+    assert query["clip"] == chosen and query["dataset"] == "demo" and query["compare"] == "1"
+    assert (query["mel"], query["mel.n_mels"], query["mel_b"]) == ("librosa", "48", "fast")
+    link = _link(at)
+    assert link.startswith("/spectrogram_lab?") and f"clip={chosen}" in link
+
+    other = AppTest.from_file(APP, default_timeout=180).run()  # a collaborator opens the link
+    other.switch_page("pages/spectrogram_lab.py")
+    other.query_params.update(query)
+    other.run()
+    assert not other.exception, other.exception
+    assert other.selectbox(key="lab_clip").value == chosen
+    assert other.toggle(key="lab_compare").value
+    assert other.slider(key="lab_A_librosa_mels").value == 48
+    assert _heatmap_shapes(other)[:2] == _heatmap_shapes(at)[:2]
+    assert _link(other) == link
+
+
+def test_a_bad_link_is_reported_and_ignored():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/spectrogram_lab.py")
+    at.query_params.update({"clip": "nosuch.00001", "mel": "librosa", "mel.n_mels": "4000"})
+    at.run()
+    assert not at.exception, at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "nosuch.00001" in warnings and "n_mels" in warnings
+    assert at.slider(key="lab_A_librosa_mels").value == 128

@@ -53,8 +53,10 @@ def test_upload_gives_a_prediction(run):
     assert any("segment(s)" in c.value for c in at.caption)
 
 
-@pytest.mark.parametrize(("data", "message"), [(b"", "empty"), (b"\x00\x01" * 999, "decode"),
-                                               (bytes(44) + bytes(4000), "decode|silent")])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"", "empty"), (b"\x00\x01" * 999, "decode"), (bytes(44) + bytes(4000), "decode|silent")],
+)
 def test_bad_upload_shows_a_message(run, data, message):
     import re
 
@@ -71,3 +73,16 @@ def test_no_run_offers_quick_training(tmp_path, monkeypatch):
     assert not at.exception, at.exception
     assert any("No trained run" in i.value for i in at.info)
     assert any(b.label.startswith("Quick training run") for b in at.button)
+
+
+def test_the_chosen_run_is_in_the_url_and_a_link_opens_it(run):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/predict.py")
+    at.query_params["run"] = run.id
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="predict_run").value == run.id
+    assert dict(at.query_params)["run"] == run.id
+    at.query_params["run"] = "deleted-run"
+    at.run()
+    assert any("deleted-run" in w.value for w in at.warning)

@@ -44,6 +44,7 @@ PAGES = {  # navigation label: (page title, a text drawn late in the page; settl
     "Predict": ("Predict", re.compile("No trained run yet|processed with the run's own settings")),
 }
 RUN_NAME = "browser run"
+PASSWORD = "open sesame"
 
 
 # -- fixtures -------------------------------------------------------------------------------------
@@ -55,6 +56,22 @@ def server(tmp_path_factory) -> Server:
     app = start_server(root / "data", root / "models", ARTIFACTS / "browser-server.log")
     yield app
     cancel_active_runs(app.models_dir)
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def locked_server(server, tmp_path_factory) -> Server:
+    """A second server, behind a password, on the first one's data folder (its demo set)."""
+    from core.access import PASSWORD_HASH_KEY, hash_password
+
+    root = tmp_path_factory.mktemp("locked")
+    app = start_server(
+        server.data_dir,
+        root / "models",
+        ARTIFACTS / "browser-locked-server.log",
+        env={PASSWORD_HASH_KEY: hash_password(PASSWORD)},
+    )
+    yield app
     app.stop()
 
 
@@ -162,6 +179,34 @@ def nav_labels(page) -> list[str]:
     names = page.locator('[data-testid="stSidebarNavLink"] [data-testid="stMarkdownContainer"]')
     names.first.wait_for()
     return [text.strip() for text in names.all_inner_texts()]
+
+
+def choose(page, box: str, option: str | re.Pattern) -> None:
+    """Pick ``option`` in the select box labelled ``box``."""
+    page.get_by_role("combobox", name=box).click()
+    page.get_by_role("option", name=option).first.click()
+    settle(page)
+
+
+def log_in(page, url: str, name: str) -> None:
+    """Open ``url`` on the locked server and log in with the shared password."""
+    page.goto(url)
+    wait_title(page, "Genre Lab", FIRST_LOAD_MS)
+    wait_text(page, "log in to continue")
+    page.get_by_role("textbox", name="Your name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in with the password").click()
+
+
+def drawn_shape(page) -> str:
+    """The shape of the Spectrogram Lab's first mel spectrogram, as its caption gives it."""
+    caption = page.get_by_text(re.compile(r"shape \d+ x")).first.inner_text()
+    return re.search(r"shape [\d x]+\d", caption).group()
+
+
+def shown_link(page) -> str:
+    """The link in the sidebar's "Link to this view" box."""
+    return page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').inner_text().strip()
 
 
 def set_number(page, label: str, value: int) -> None:
@@ -311,4 +356,36 @@ def test_a_copied_compare_link_opens_the_same_selection(server, session, complet
     session.shot(other, "opened")
     assert other.get_by_text("Not found among the completed runs").count() == 0
     assert f"runs={completed_run}" in other.url
+    assert_clean(other)
+
+
+def test_log_in_with_the_password_and_a_copied_lab_link_shows_the_same_view(locked_server, session):
+    page = session.page()
+    log_in(page, f"{locked_server.url}/spectrogram_lab", "ada")
+    wait_title(page, "Spectrogram Lab", FIRST_LOAD_MS)
+    wait_text(page, "Feature stores")
+    settle(page)
+    assert page.get_by_text("Signed in as ada").count()
+    choose(page, "Genre", "metal")
+    choose(page, "Clip", re.compile(r"^metal\.\d+$"))
+    choose(page, "Preset", "fast")
+    wait_text(page, re.compile(r"shape \d+ x 64 x"))
+    settle(page)
+    link = shown_link(page)
+    session.shot(page, "tuned")
+    assert link.startswith(f"{locked_server.url}/spectrogram_lab?"), link
+    assert "mel=fast" in link and re.search(r"clip=metal\.\d+", link), link
+    clip = page.get_by_role("combobox", name="Clip").input_value()
+    shape = drawn_shape(page)
+
+    other = session.page()  # a collaborator: a new context, logged out, opening the copied link
+    log_in(other, link, "grace")
+    wait_title(other, "Spectrogram Lab", FIRST_LOAD_MS)
+    wait_text(other, "Feature stores")
+    settle(other)
+    session.shot(other, "opened")
+    assert other.get_by_role("combobox", name="Clip").input_value() == clip
+    assert other.get_by_role("combobox", name="Preset").first.input_value() == "fast"
+    assert drawn_shape(other) == shape
+    assert shown_link(other) == link
     assert_clean(other)

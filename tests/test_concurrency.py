@@ -222,8 +222,10 @@ def test_two_submitters_and_a_deleter(jobs_root, tmp_path):
     def when_all_finished() -> None:
         wait_for(lambda: all(p.exists() for p in done), "both submitters")
         wait_for(
-            lambda: not any(r.status.active for r in list_runs(jobs_root, details=False))
-            and scheduler_idle(jobs_root),
+            lambda: (
+                not any(r.status.active for r in list_runs(jobs_root, details=False))
+                and scheduler_idle(jobs_root)
+            ),
             "every job to finish",
         )
         stop.touch()
@@ -278,9 +280,7 @@ def test_two_uploads_of_the_same_archive(tmp_path, monkeypatch):
         for path in sorted(folder.rglob("*.wav")):
             zf.write(path, path.relative_to(folder).as_posix())
 
-    first, second = run_together(
-        [(_upload_and_open, ("mini.zip", archive.read_bytes()))] * 2
-    )
+    first, second = run_together([(_upload_and_open, ("mini.zip", archive.read_bytes()))] * 2)
     assert first == second and first[1] == 6
     unpacked = sorted(p.name for p in (data_dir / "unpacked").iterdir())
     uploads = sorted(p.name for p in (data_dir / "uploads").iterdir())

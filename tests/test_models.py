@@ -106,3 +106,25 @@ def test_unknown_preset_and_too_small_input() -> None:
         model_params("resnet")
     with pytest.raises(ParamsError, match="too small"):
         feature_shape((8, 8, 1), model_params("recommended"))
+
+
+@pytest.mark.real_gtzan
+def test_kaggle_images_load_as_model_inputs(shared_gtzan) -> None:
+    from matplotlib import colormaps
+
+    from core.dataset.images import list_images, load_images
+
+    root = shared_gtzan / "images_original"
+    if not root.is_dir():
+        pytest.skip("Kaggle images_original not present")
+    table = list_images(root)
+    assert table["track_id"].is_unique and table["track_id"].iloc[0] == "blues.00000"
+    paths = table["path"].iloc[:2]
+    full, rgb = load_images(paths, crop=False), load_images(paths)
+    gray, gray2 = load_images(paths, gray=True), load_images(paths, gray=True, freq_step=2)
+    assert full.shape == (2, *IMAGE) and rgb.shape == (2, 216, 334, 3)
+    assert gray2.shape == (2, 108, 334, 1) and gray.dtype == np.uint8
+    # the colormap index is an exact inversion of the plotted magma colours
+    lut = np.round(colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+    np.testing.assert_array_equal(lut[gray[..., 0]], rgb)
+    assert _torch_proba(_torch_model(IMAGE, "paper"), full.astype(np.float32)).shape == (2, 10)
