@@ -59,6 +59,16 @@ def probe(source: Source) -> AudioInfo:
     )
 
 
+def _read_float32(f: sf.SoundFile, frames: int) -> np.ndarray:
+    """``f.read(frames, dtype="float32", always_2d=True)``, the same values faster for 16-bit
+    PCM (GTZAN's format): libsndfile's own conversion takes ~4x as long as reading the
+    integers and scaling them by 1/32768 (a power of two, so exactly the same floats)."""
+    if f.subtype != "PCM_16":
+        return f.read(frames=frames, dtype="float32", always_2d=True)
+    ints = f.read(frames=frames, dtype="int16", always_2d=True)
+    return np.multiply(ints, np.float32(1 / 32768), dtype=np.float32)
+
+
 def load(
     source: Source,
     sr: int = SAMPLE_RATE,
@@ -94,7 +104,7 @@ def load(
             frames = int(round(seconds * native))
             if start:
                 f.seek(min(start, f.frames))
-            data = f.read(frames=frames, dtype="float32", always_2d=True)
+            data = _read_float32(f, frames)
             total_seconds = f.frames / native
     except AudioError:
         raise

@@ -27,6 +27,20 @@ def test_load_path_and_bytes_agree(tmp_path):
     assert 0.29 < np.abs(y).max() < 0.31
 
 
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT"])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_samples_are_exactly_libsndfiles_floats(subtype, channels):
+    """16-bit PCM takes a faster path (integers scaled by 1/32768): the very same floats,
+    including full scale and offsets."""
+    rng = np.random.default_rng(0)
+    y = np.clip(rng.normal(0, 0.4, (22050, channels)), -1, 1)
+    y[5512:5515] = [[-1.0] * channels, [1.0] * channels, [0.0] * channels]
+    data = _wav_bytes(y, subtype=subtype)
+    expected, _ = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    got = audio.load(data, offset=0.25, duration=0.5)
+    np.testing.assert_array_equal(got, expected[5512 : 5512 + 11025].mean(axis=1, dtype=np.float32))
+
+
 def test_stereo_is_mixed_and_rate_converted(tmp_path):
     path = write_tone(tmp_path / "s.flac", seconds=1.0, sr=44100, channels=2)
     y = audio.load(path, sr=22050)
