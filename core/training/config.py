@@ -149,7 +149,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "recommended": {
         framework: {
             "model": "recommended",
-            "epochs": 30,
+            "epochs": 50,
             "batch_size": 32,
             "lr": 2e-3,
             "lr_schedule": "cosine",
