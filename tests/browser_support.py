@@ -100,14 +100,16 @@ def start_server(
     log: Path,
     timeout: float = 120.0,
     env: dict[str, str] | None = None,
+    port: int | None = None,
+    args: list[str] | None = None,
 ) -> Server:
-    """Start the app on a free port with its own data and models folders (and ``env`` added to
-    its environment); wait until it answers.
+    """Start the app on ``port`` (default: a free one) with its own data and models folders,
+    ``env`` added to its environment and ``args`` to its command line; wait until it answers.
 
     The server runs in a new session (its own process group), so :meth:`Server.stop` ends it and
     nothing else. Training jobs it queues run in a detached scheduler that exits when idle.
     """
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "GENRELAB_DATA_DIR": str(data_dir),
@@ -115,7 +117,7 @@ def start_server(
         **(env or {}),
     }
     command = [_python(), "-m", "streamlit", "run", "app.py"]
-    command += ["--server.port", str(port), "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.headless", "true", *(args or [])]
     with log.open("wb") as out:
         proc = subprocess.Popen(
             command,

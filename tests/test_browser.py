@@ -23,6 +23,7 @@ from tests.browser_support import (
     ARTIFACTS,
     Server,
     cancel_active_runs,
+    free_port,
     launch_chromium,
     require_browser,
     start_server,
@@ -389,3 +390,38 @@ def test_log_in_with_the_password_and_a_copied_lab_link_shows_the_same_view(lock
     assert drawn_shape(other) == shape
     assert shown_link(other) == link
     assert_clean(other)
+
+
+def test_openid_connect_login_through_a_loopback_provider(server, session, tmp_path):
+    """st.login against a real (tiny) OpenID provider: redirect, code, signed ID token."""
+    from tests.oidc_provider import OIDCProvider
+
+    with OIDCProvider({"sub": "u-1", "email": "ada@example.org", "name": "Ada"}) as provider:
+        port = free_port()
+        secrets_toml = tmp_path / "secrets.toml"
+        secrets_toml.write_text(provider.secrets_toml(f"http://127.0.0.1:{port}"))
+        app = start_server(
+            server.data_dir,
+            tmp_path / "models",
+            ARTIFACTS / "browser-oidc-server.log",
+            port=port,
+            args=["--secrets.files", str(secrets_toml)],
+        )
+        try:
+            page = session.page()
+            page.goto(app.url)
+            wait_text(page, "log in to continue", FIRST_LOAD_MS)
+            assert page.get_by_role("textbox", name="Password").count() == 0
+            page.get_by_role("button", name="Log in", exact=True).click()
+            wait_text(page, "Signed in as ada@example.org")
+            wait_title(page, "Genre Lab")
+            settle(page)
+            session.shot(page, "signed-in")
+            assert provider.token_requests == 1
+            assert nav_labels(page) == list(PAGES)
+            assert_clean(page)
+            page.get_by_role("button", name="Log out").click()
+            wait_text(page, "log in to continue")
+            session.shot(page, "signed-out")
+        finally:
+            app.stop()
