@@ -531,16 +531,24 @@ def _mel_power(y: Any, plan: _Plan, params: MelParams, frames: int) -> Any:
     import torch
 
     out = torch.empty(frames, params.n_mels)
+    # One set of buffers for every block: fresh megabyte-sized tensors per block would cost
+    # as much kernel time (page faults) as the mel projection itself.
+    bins = params.n_fft // 2 + 1
+    windowed = torch.empty(_CHUNK_FRAMES, params.n_fft)
+    spec = torch.empty(_CHUNK_FRAMES, bins, dtype=torch.complex64)
+    power = torch.empty(_CHUNK_FRAMES, bins)
     for start, framed in _frame_blocks(y, params, frames):
         for f0 in range(0, len(framed), _CHUNK_FRAMES):
-            spec = torch.fft.rfft(framed[f0 : f0 + _CHUNK_FRAMES] * plan.window)
-            parts = torch.view_as_real(spec).square_()  # re^2, im^2: contiguous, so fast
-            power = parts[..., 0] + parts[..., 1]
+            n = min(_CHUNK_FRAMES, len(framed) - f0)
+            torch.mul(framed[f0 : f0 + n], plan.window, out=windowed[:n])
+            torch.fft.rfft(windowed[:n], out=spec[:n])
+            parts = torch.view_as_real(spec[:n]).square_()  # re^2, im^2: contiguous, so fast
+            torch.add(parts[..., 0], parts[..., 1], out=power[:n])
             if params.power != 2.0:
-                power.pow_(params.power / 2)
-            block = out[start + f0 : start + f0 + len(spec)]
+                power[:n].pow_(params.power / 2)
+            block = out[start + f0 : start + f0 + n]
             for m0, m1, b0, b1, weights in plan.groups:
-                block[:, m0:m1] = power[:, b0:b1] @ weights
+                block[:, m0:m1] = power[:n, b0:b1] @ weights
     return out
 
 
