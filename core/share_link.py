@@ -27,7 +27,7 @@ def mel_to_query(params: MelParams, preset: str, prefix: str = "mel") -> dict[st
     for field in dataclasses.fields(MelParams):
         value = getattr(params, field.name)
         if value != getattr(base, field.name):
-            query[f"{prefix}.{field.name}"] = _text(value)
+            query[f"{prefix}.{field.name}"] = query_text(value)
     return query
 
 
@@ -45,7 +45,7 @@ def mel_from_query(query: Mapping[str, str], prefix: str = "mel") -> tuple[str, 
         )
     mark = f"{prefix}."
     changes = {
-        key[len(mark) :]: _value(text) for key, text in query.items() if key.startswith(mark)
+        key[len(mark) :]: query_value(text) for key, text in query.items() if key.startswith(mark)
     }
     known = {field.name for field in dataclasses.fields(MelParams)}
     unknown = sorted(set(changes) - known)
@@ -68,7 +68,8 @@ def view_link(base_url: str | None, page_path: str, query: Mapping[str, str]) ->
     return f"{address}?{urlencode(dict(query), safe=',')}" if query else address
 
 
-def _text(value: object) -> str:
+def query_text(value: object) -> str:
+    """A setting's value as query text: ``none``, ``true``/``false``, ``8000`` for 8000.0..."""
     if value is None:
         return _NONE
     if isinstance(value, bool):
@@ -78,8 +79,8 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _value(text: str) -> object:
-    """A query value back to None, a bool, a number or text (MelParams checks the types)."""
+def query_value(text: str) -> object:
+    """Query text back to None, a bool, a number or text (the receiver checks the types)."""
     lowered = text.strip().lower()
     if lowered == _NONE:
         return None

@@ -13,6 +13,8 @@ from pages.common import current_dataset, dataset_spec
 from pages.run_monitor import active_runs, runs_table
 from pages.run_sharing import run_sharing_panel
 from pages.shell import require_shell
+from pages.train_link import HYPER, LIMITS, apply_preset, seed_settings, share_settings
+from pages.view_link import linked_mel, share, share_mel
 
 require_shell()
 st.title(":material/model_training: Train")
@@ -25,41 +27,23 @@ PROTOCOL_HELP = {
     "artist": "stratified k-fold with no artist on both sides (Sturm's index)",
     "filtered": "the fault-filtered train/valid/test split (GTZAN only, one fold)",
 }
-HYPER = (
-    "epochs",
-    "batch_size",
-    "lr",
-    "weight_decay",
-    "dropout",
-    "patience",
-    "val_fraction",
-    "time_crop",
-    "model",
-)
-
-
-def apply_preset(name: str) -> None:
-    """Put a training preset's values into the widgets (runs before they are drawn)."""
-    config = preset(name, st.session_state.get("tr_framework", "torch"))
-    for field in HYPER:
-        st.session_state[f"tr_{field}"] = getattr(config, field)
-
-
-if "tr_epochs" not in st.session_state:
-    apply_preset("paper")
+seed_settings()
 
 # -- input ----------------------------------------------------------------------------------------
 st.subheader("Input")
 is_images = dataset.layout == "images"
 if is_images:
+    inputs = list(IMAGE_INPUTS)
+    linked_input = st.query_params.get("input")
     image_input = st.selectbox(
         "Image input",
-        list(IMAGE_INPUTS),
-        index=1,
+        inputs,
+        index=inputs.index(linked_input) if linked_input in inputs else 1,
         help="full: the paper's 3x288x432 figure; crop: its plotted area; gray: colour-map index "
         "of that area (one channel); gray2: gray with frequency rows averaged in pairs",
     )
     mel = None
+    share({"input": image_input})
 else:
     image_input = None
     longest = float(dataset.usable["duration"].median())  # presets fitted to the clips' length
@@ -67,18 +51,26 @@ else:
         name: p.replace(duration=min(p.duration, longest)) if p.duration else p
         for name, p in MEL_PRESETS.items()
     }
-    choices = {f"preset: {name} ({p.summary()})": p for name, p in fitted.items()}
-    if "lab_params_A" in st.session_state:
-        lab = MelParams.from_dict(st.session_state["lab_params_A"])
-        if lab not in choices.values():  # offered after the presets, when it is new
-            choices[f"Spectrogram Lab setting A ({lab.summary()})"] = lab
-    mel = choices[
-        st.selectbox(
-            "Mel spectrogram",
-            list(choices),
-            help="Tune a setting in the Spectrogram Lab to train on it.",
-        )
-    ]
+    # label -> (the preset it is described against in links, the setting)
+    choices = {f"preset: {name} ({p.summary()})": (name, p) for name, p in fitted.items()}
+    offered = {
+        "Spectrogram Lab setting A": ("librosa", st.session_state.get("lab_params_A")),
+        "The link's setting": linked_mel("mel"),
+    }
+    for label, (base, params) in ((k, v) for k, v in offered.items() if v and v[1]):
+        params = params if isinstance(params, MelParams) else MelParams.from_dict(params)
+        if params not in [p for _, p in choices.values()]:  # offered after the presets if new
+            choices[f"{label} ({params.summary()})"] = (base, params)
+    linked = offered["The link's setting"]
+    labels = list(choices)
+    chosen = st.selectbox(
+        "Mel spectrogram",
+        labels,
+        index=next((i for i, c in enumerate(choices.values()) if linked and c[1] == linked[1]), 0),
+        help="Tune a setting in the Spectrogram Lab to train on it.",
+    )
+    base_name, mel = choices[chosen]
+    share_mel(mel, base_name, "mel")
     if mel.feature_shape is None:
         st.error("This setting has no fixed shape per clip: set a duration in the Lab.")
         st.stop()
@@ -93,11 +85,16 @@ framework = c1.radio(
     horizontal=True,
     format_func={"torch": "PyTorch", "keras": "Keras"}.get,
 )
-protocol = c2.selectbox("Protocol", PROTOCOLS, format_func=lambda p: f"{p}: {PROTOCOL_HELP[p]}")
-k = c3.number_input("Folds (k)", 2, 10, 5, disabled=protocol == "filtered")
-seed = c4.number_input("Seed", 0, 2**31 - 1, 0, help="Same seed and protocol: same folds")
+protocol = c2.selectbox(
+    "Protocol", PROTOCOLS, key="tr_protocol", format_func=lambda p: f"{p}: {PROTOCOL_HELP[p]}"
+)
+k = c3.number_input("Folds (k)", *LIMITS["k"], key="tr_k", disabled=protocol == "filtered")
+seed = c4.number_input(
+    "Seed", *LIMITS["seed"], key="tr_seed", help="Same seed and protocol: same folds"
+)
 drop_reps = st.checkbox(
     "Drop GTZAN's exact repetitions from every part",
+    key="tr_drop_repetitions",
     disabled=dataset.layout == "demo" or dataset.layout == "folder",
 )
 b1, b2, _ = st.columns([1, 1, 4])
@@ -105,15 +102,16 @@ b1.button("Paper preset", on_click=apply_preset, args=("paper",), width="stretch
 b2.button("Recommended preset", on_click=apply_preset, args=("recommended",), width="stretch")
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.selectbox("Model", list(PRESETS), key="tr_model")
-c2.number_input("Epochs", 1, 500, key="tr_epochs")
-c3.number_input("Batch size", 1, 1024, key="tr_batch_size")
-c4.number_input("Learning rate", 1e-6, 1.0, key="tr_lr", format="%.5f")
-c5.number_input("Weight decay", 0.0, 1.0, key="tr_weight_decay", format="%.5f")
+c2.number_input("Epochs", *LIMITS["epochs"], key="tr_epochs")
+c3.number_input("Batch size", *LIMITS["batch_size"], key="tr_batch_size")
+c4.number_input("Learning rate", *LIMITS["lr"], key="tr_lr", format="%.5f")
+c5.number_input("Weight decay", *LIMITS["weight_decay"], key="tr_weight_decay", format="%.5f")
 c1, c2, c3, c4 = st.columns(4)
-c1.slider("Dropout", 0.0, 0.9, key="tr_dropout")
-c2.number_input("Early-stopping patience (0 = off)", 0, 100, key="tr_patience")
-c3.slider("Validation share of training part", 0.0, 0.5, key="tr_val_fraction")
-c4.number_input("Random time crop (frames, 0 = off)", 0, 4096, key="tr_time_crop")
+c1.slider("Dropout", *LIMITS["dropout"], key="tr_dropout")
+c2.number_input("Early-stopping patience (0 = off)", *LIMITS["patience"], key="tr_patience")
+c3.slider("Validation share of training part", *LIMITS["val_fraction"], key="tr_val_fraction")
+c4.number_input("Random time crop (frames, 0 = off)", *LIMITS["time_crop"], key="tr_time_crop")
+share_settings()
 
 # -- start ----------------------------------------------------------------------------------------
 installed = framework in available_frameworks()
@@ -135,7 +133,7 @@ if st.button("Start training", type="primary", disabled=not (installed and can_e
             k=int(k),
             seed=int(seed),
             drop_repetitions=drop_reps,
-            **{f: st.session_state[f"tr_{f}"] for f in HYPER if f != "model"},
+            **{f: st.session_state[f"tr_{f}"] for f in HYPER},
         )
         config = run_config(
             dataset_spec(), train, mel=mel, image_input=image_input, fingerprint=dataset.fingerprint

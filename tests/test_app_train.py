@@ -60,3 +60,45 @@ def test_presets_are_one_click_away():
     next(b for b in at.button if b.label == "Paper preset").click().run()
     assert at.selectbox(key="tr_model").value == "paper"
     assert at.number_input(key="tr_batch_size").value == 10
+
+
+def _train_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.switch_page("pages/train.py")
+    at.query_params.update(query or {})
+    return at.run()
+
+
+def test_the_settings_live_in_the_url_and_a_link_restores_them():
+    at = _train_page()
+    next(b for b in at.button if b.label == "Recommended preset").click().run()
+    at.radio(key="tr_framework").set_value("keras").run()
+    at.selectbox(key="tr_protocol").set_value("artist").run()
+    at.number_input(key="tr_k").set_value(3)
+    at.number_input(key="tr_epochs").set_value(7).run()
+    fast = next(o for o in at.selectbox[0].options if o.startswith("preset: fast"))
+    at.selectbox[0].set_value(fast).run()
+    assert not at.exception, at.exception
+    query = dict(at.query_params)
+    assert query["framework"] == "keras" and query["model"] == "recommended"
+    assert (query["protocol"], query["k"], query["epochs"], query["mel"]) == (
+        "artist",
+        "3",
+        "7",
+        "fast",
+    )
+    assert "batch_size" not in query  # as the preset has it
+
+    other = _train_page(query)  # a collaborator opening the link
+    assert not other.exception, other.exception
+    for key in ("tr_framework", "tr_model", "tr_protocol", "tr_k", "tr_epochs", "tr_lr"):
+        assert other.session_state[key] == at.session_state[key], key
+    assert other.selectbox[0].value == fast
+
+
+def test_a_bad_training_link_is_reported_and_ignored():
+    at = _train_page({"framework": "keras", "epochs": "-3", "mel": "librosa", "mel.n_fft": "7"})
+    assert not at.exception, at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "training settings were ignored" in warnings and "spectrogram setting" in warnings
+    assert at.session_state["tr_framework"] == "torch" and at.session_state["tr_epochs"] == 30
