@@ -97,7 +97,7 @@ drop_reps = st.checkbox(
     key="tr_drop_repetitions",
     disabled=dataset.layout == "demo" or dataset.layout == "folder",
 )
-b1, b2, _ = st.columns([1, 1, 4])
+b1, b2, _ = st.columns([1, 1.4, 3.6])
 b1.button("Paper preset", on_click=apply_preset, args=("paper",), width="stretch")
 b2.button("Recommended preset", on_click=apply_preset, args=("recommended",), width="stretch")
 c1, c2, c3, c4, c5 = st.columns(5)
