@@ -1,6 +1,6 @@
 """Training speed of the paper's CNN in both frameworks, against a plain loop over tensors.
 
-    python bench/train_speed.py [--samples 40] [--repeats 2] [--frameworks torch keras]
+    python bench/train_speed.py [--samples 100] [--repeats 3] [--frameworks torch keras]
 
 For each framework and input (the paper's 3x288x432 image, and a 1x128x1292 mel spectrogram of
 a 30 s clip) it times one training epoch (after a warm-up epoch) of
@@ -126,8 +126,8 @@ def baseline_keras(X: np.ndarray, y: np.ndarray) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--frameworks", nargs="+", default=["torch", "keras"])
     args = parser.parse_args()
     baselines = {"torch": baseline_torch, "keras": baseline_keras}
