@@ -68,6 +68,21 @@ def view_link(base_url: str | None, page_path: str, query: Mapping[str, str]) ->
     return f"{address}?{urlencode(dict(query), safe=',')}" if query else address
 
 
+def outside(
+    values: Mapping[str, object],
+    limits: Mapping[str, tuple[float, float]],
+    choices: Mapping[str, tuple] | None = None,
+) -> list[str]:
+    """The names of ``values`` beyond what a page's widgets offer: outside ``limits``' (low,
+    high) (None is within), or not among ``choices``."""
+    beyond = [
+        n
+        for n, (low, high) in limits.items()
+        if values[n] is not None and not low <= values[n] <= high
+    ]
+    return beyond + [n for n, options in (choices or {}).items() if values[n] not in options]
+
+
 def query_text(value: object) -> str:
     """A setting's value as query text: ``none``, ``true``/``false``, ``8000`` for 8000.0..."""
     if value is None:

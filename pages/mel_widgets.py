@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import ParamsError
+from core.share_link import outside
 from core.spectrogram import NORMALIZATIONS, PAD_MODES, PRESETS, WINDOWS, MelParams
 from pages.view_link import linked_mel, share_mel
 
@@ -165,15 +166,10 @@ def _editable(linked: tuple[str, MelParams] | None) -> tuple[str, MelParams] | N
     """A linked setting the widgets can show, else None (with a warning)."""
     if linked is None:
         return None
-    values = linked[1].to_dict()
-    outside = [
-        name
-        for name, (low, high) in LIMITS.items()
-        if values[name] is not None and not low <= values[name] <= high
-    ] + [name for name, options in CHOICES.items() if values[name] not in options]
-    if outside:
+    beyond = outside(linked[1].to_dict(), LIMITS, CHOICES)
+    if beyond:
         st.warning(
-            f"The link's spectrogram setting was ignored: {', '.join(outside)} "
+            f"The link's spectrogram setting was ignored: {', '.join(beyond)} "
             "outside what this page offers."
         )
         return None

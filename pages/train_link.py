@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from core.errors import ParamsError
-from core.share_link import query_text, query_value
+from core.share_link import outside, query_text, query_value
 from core.training.config import TrainConfig, preset
 from pages.view_link import share
 
@@ -85,9 +85,9 @@ def _linked() -> dict[str, Any]:
         linked = {n: _typed(n, v) for n, v in linked.items()}
         changes = {n: v for n, v in linked.items() if n not in ("framework", "model")}
         config = preset(linked.get("model", "paper"), linked.get("framework", "torch"), **changes)
-        outside = [n for n, (low, high) in LIMITS.items() if not low <= getattr(config, n) <= high]
-        if outside:
-            raise ParamsError(f"{', '.join(outside)} outside what this page offers")
+        beyond = outside(config.to_dict(), LIMITS)
+        if beyond:
+            raise ParamsError(f"{', '.join(beyond)} outside what this page offers")
     except ParamsError as exc:
         st.warning(f"The link's training settings were ignored: {exc}")
         return {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ParamsError
-from core.share_link import mel_from_query, mel_to_query, view_link
+from core.share_link import mel_from_query, mel_to_query, outside, view_link
 from core.spectrogram import PRESETS
 
 
@@ -62,3 +62,12 @@ def test_view_link_puts_the_page_and_query_on_the_app_address():
     assert view_link("http://host:8501/spectrogram_lab/", "spectrogram_lab", query) == expected
     assert view_link("http://host:8501/", "", {}) == "http://host:8501/"
     assert view_link(None, "compare", {"runs": "a,b"}) == "/compare?runs=a,b"
+
+
+def test_outside_names_values_beyond_the_widgets():
+    limits = {"n_mels": (8, 256), "fmax": (0.0, 48000.0)}
+    assert outside({"n_mels": 64, "fmax": None}, limits) == []
+    assert outside({"n_mels": 4000, "fmax": -1.0}, limits) == ["n_mels", "fmax"]
+    assert outside({"n_mels": 64, "fmax": 1.0, "n_fft": 7}, limits, {"n_fft": (512, 1024)}) == [
+        "n_fft"
+    ]
