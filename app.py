@@ -3,6 +3,6 @@
 Run with ``streamlit run app.py``.
 """
 
-from pages.shell import build_shell
+from ui.shell import build_shell
 
 build_shell().run()

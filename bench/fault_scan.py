@@ -52,7 +52,7 @@ def source_clips(tmp: Path) -> list[np.ndarray]:
         paths = sorted(REAL_SAMPLE.glob("*/*.wav"))
         print(f"sources: {len(paths)} real GTZAN clips from {REAL_SAMPLE}")
     else:
-        from core.dataset.demo import generate_demo
+        from core.demo import generate_demo
 
         root = generate_demo(tmp / "sources", clips_per_genre=4, seconds=30)
         paths = sorted(root.glob("genres/*/*.wav"))

@@ -21,8 +21,8 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.audio.mel import PRESETS  # noqa: E402
 from core.predict import load_predictor, predict  # noqa: E402
-from core.spectrogram import PRESETS  # noqa: E402
 from core.training import predict_proba  # noqa: E402
 from core.training.config import preset  # noqa: E402
 from core.training.execute import run_config, train_now  # noqa: E402

@@ -290,14 +290,13 @@ def submit_job(
     cap: int = 0,
     root: str | os.PathLike | None = None,
 ) -> Run:
-    """Queue a training run for ``user`` through :func:`core.training.jobs.submit`.
+    """Queue a training run for ``user`` through :func:`core.runs.jobs.submit`.
 
     Refused (AccessError) for a viewer and when ``user`` has ``cap`` jobs queued or running
     (``cap`` <= 0: no limit). Counting and queueing happen under one lock, so two sessions of
     the same user submitting at once cannot pass the cap together.
     """
-    from core.runs import list_runs, models_root
-    from core.training import jobs
+    from core.runs import jobs, list_runs, models_root
 
     if role != EDITOR:
         raise AccessError("Your account is read-only: you can browse and predict, not train.")

@@ -18,7 +18,7 @@ def _dataset_info(args: argparse.Namespace) -> None:
 
 
 def _dataset_demo(args: argparse.Namespace) -> None:
-    from core.dataset.demo import generate_demo
+    from core.demo import generate_demo
 
     print(generate_demo(Path(args.dest), seed=args.seed))
 
@@ -39,13 +39,13 @@ def _dataset_download(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     import json
 
+    from core.audio.mel import PRESETS as MEL_PRESETS
     from core.dataset import discover
     from core.dataset.library import resolve
-    from core.spectrogram import PRESETS as MEL_PRESETS
-    from core.training import jobs
+    from core.runs import jobs
+    from core.runs.events import read_progress
     from core.training.config import preset
     from core.training.execute import run_config, train_now
-    from core.training.progress import read_progress
 
     changes = {k: _value(v) for k, v in (pair.split("=", 1) for pair in args.set)}
     for name in ("protocol", "k", "seed", "epochs"):
@@ -109,8 +109,8 @@ def _predict(args: argparse.Namespace) -> None:
 
 
 def _runs_list(args: argparse.Namespace) -> None:
-    from core.run_table import runs_frame
     from core.runs import list_runs
+    from core.runs.table import runs_frame
 
     table = runs_frame(list_runs())
     print(
@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--sha256", default=None, help="expected checksum of the archive")
     download.set_defaults(func=_dataset_download)
 
-    from core.spectrogram import PRESETS as MEL_PRESETS
+    from core.audio.mel import PRESETS as MEL_PRESETS
     from core.splits import PROTOCOLS
     from core.training.config import FRAMEWORKS, PRESETS
     from core.training.execute import IMAGE_INPUTS

@@ -6,14 +6,14 @@ The chosen runs live in the URL (``?runs=id1,id2``), so a copied link opens the 
 import streamlit as st
 
 from core import settings
-from core.compare_report import build_report, highlight_differences, runs_settings
 from core.errors import GenreLabError
-from core.run_table import runs_frame
+from core.evaluation.report import build_report, highlight_differences, runs_settings
 from core.runs import RunStatus, list_runs
-from pages import compare_parts as parts
-from pages.common import current_dataset
-from pages.shell import require_shell
-from pages.view_link import share
+from core.runs.table import runs_frame
+from ui import compare_parts as parts
+from ui.common import current_dataset
+from ui.shell import require_shell
+from ui.view_link import share
 
 require_shell()
 st.title(":material/compare_arrows: Compare runs")

@@ -7,10 +7,10 @@ from core import plots
 from core.dataset import summarize
 from core.dataset.gtzan_meta import exact_repetition_groups, fault_filtered_excluded, load_faults
 from core.dataset.stats import artist_concentration
-from pages.common import clip_viewer, current_dataset, dataset_spec, play, show_overview
-from pages.fault_scan import fault_scan_panel, faults_experiment_panel
-from pages.shell import require_shell
-from pages.view_link import share
+from ui.common import clip_viewer, current_dataset, dataset_spec, play, show_overview
+from ui.fault_scan import fault_scan_panel, faults_experiment_panel
+from ui.shell import require_shell
+from ui.view_link import share
 
 require_shell()
 st.title(":material/travel_explore: Explore")

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from core.dataset import summarize
-from pages.common import current_dataset, show_overview
-from pages.shell import require_shell
+from ui.common import current_dataset, show_overview
+from ui.shell import require_shell
 
 require_shell()
 st.title(":material/graphic_eq: Genre Lab")

@@ -3,19 +3,19 @@
 import streamlit as st
 
 from core import plots, settings
+from core.audio.mel import PRESETS as MEL_PRESETS
+from core.audio.preview import preview
 from core.errors import GenreLabError
 from core.predict import Predictor, check_upload_size, load_predictor, predict
-from core.run_table import runs_frame
 from core.runs import RunStatus, list_runs
-from core.spectrogram import PRESETS as MEL_PRESETS
-from core.spectrogram_preview import preview
+from core.runs.table import runs_frame
 from core.training.config import preset
 from core.training.execute import run_config
-from pages.access import can_edit, submit_training
-from pages.common import current_dataset, dataset_spec
-from pages.run_monitor import active_runs
-from pages.shell import require_shell
-from pages.view_link import share
+from ui.access import can_edit, submit_training
+from ui.common import current_dataset, dataset_spec
+from ui.run_monitor import active_runs
+from ui.shell import require_shell
+from ui.view_link import share
 
 require_shell()
 st.title(":material/lyrics: Predict")

@@ -4,15 +4,15 @@ import numpy as np
 import streamlit as st
 
 from core import plots, settings
+from core.audio.mel import MelParams
+from core.audio.preview import Preview, preview
 from core.errors import GenreLabError
 from core.settings import SAMPLE_RATE
-from core.spectrogram import MelParams
-from core.spectrogram_preview import Preview, preview
-from pages.common import current_dataset, decode
-from pages.feature_stores import feature_store_panel
-from pages.mel_widgets import mel_params_editor
-from pages.shell import require_shell
-from pages.view_link import share, share_mel
+from ui.common import current_dataset, decode
+from ui.feature_stores import feature_store_panel
+from ui.mel_widgets import mel_params_editor
+from ui.shell import require_shell
+from ui.view_link import share, share_mel
 
 require_shell()
 st.title(":material/equalizer: Spectrogram Lab")

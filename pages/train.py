@@ -2,19 +2,19 @@
 
 import streamlit as st
 
+from core.audio.mel import PRESETS as MEL_PRESETS
+from core.audio.mel import MelParams
 from core.errors import GenreLabError
-from core.spectrogram import PRESETS as MEL_PRESETS
-from core.spectrogram import MelParams
 from core.splits import PROTOCOLS
 from core.training.config import FRAMEWORKS, PRESETS, available_frameworks, preset
 from core.training.execute import IMAGE_INPUTS, run_config
-from pages.access import can_edit, submit_training
-from pages.common import current_dataset, dataset_spec
-from pages.run_monitor import active_runs, runs_table
-from pages.run_sharing import run_sharing_panel
-from pages.shell import require_shell
-from pages.train_link import HYPER, LIMITS, apply_preset, seed_settings, share_settings
-from pages.view_link import linked_mel, share, share_mel
+from ui.access import can_edit, submit_training
+from ui.common import current_dataset, dataset_spec
+from ui.run_monitor import active_runs, runs_table
+from ui.run_sharing import run_sharing_panel
+from ui.shell import require_shell
+from ui.train_link import HYPER, LIMITS, apply_preset, seed_settings, share_settings
+from ui.view_link import linked_mel, share, share_mel
 
 require_shell()
 st.title(":material/model_training: Train")

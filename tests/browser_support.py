@@ -139,8 +139,7 @@ def start_server(
 
 def cancel_active_runs(models_dir: Path) -> None:
     """Cancel queued or running jobs left by a failed test, so no training outlives the tests."""
-    from core.runs import list_runs
-    from core.training import jobs
+    from core.runs import jobs, list_runs
 
     for run in list_runs(models_dir, details=False):
         if run.status.active:

@@ -27,8 +27,7 @@ from core.access import (
     verify_password,
 )
 from core.errors import Cancelled, ParamsError
-from core.runs import Run, list_runs
-from core.training import jobs
+from core.runs import Run, jobs, list_runs
 from core.training.config import available_frameworks
 
 ROOT = Path(__file__).resolve().parents[1]

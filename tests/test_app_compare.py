@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.compare_report import build_report
+from core.audio.mel import PRESETS
 from core.dataset import discover
-from core.evaluate import RunResults
+from core.evaluation.metrics import RunResults
+from core.evaluation.report import build_report
 from core.runs import load_run
-from core.spectrogram import PRESETS
 from core.training.config import preset
 from core.training.execute import run_config, train_now
 from tests.conftest import write_tone

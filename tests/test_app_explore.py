@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.dataset import discover
-from core.dataset.demo import load_demo_truth
 from core.dataset.library import DEMO, resolve
+from core.demo import load_demo_truth
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

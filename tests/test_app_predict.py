@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
-from core.spectrogram import PRESETS
+from core.audio.mel import PRESETS
 from core.training.config import preset
 from core.training.execute import run_config, train_now
 from tests.conftest import write_tone

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import GenreLabError
-from core.runs import Run, RunError, RunStatus, create_run, delete_run, list_runs, load_run
-from core.training import jobs
+from core.runs import Run, RunError, RunStatus, create_run, delete_run, jobs, list_runs, load_run
 
 CTX = multiprocessing.get_context("spawn")
 TIMEOUT_S = 120.0

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.dataset.demo import (
+from core.demo import (
     FAULT_KINDS,
     FULL_SCALE,
     META_COLUMNS,

@@ -1,5 +1,5 @@
-"""core.evaluate against scikit-learn, scipy and hand-worked formulas; runs read from real run
-folders (written with core.runs); and the one-file HTML report of a comparison."""
+"""core.evaluation.metrics against scikit-learn, scipy and hand-worked formulas; runs read from
+real run folders (written with core.runs); and the one-file HTML report of a comparison."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from scipy import stats
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from core import evaluate as ev
-from core.compare_report import build_report, confusion_figures
+from core.evaluation import metrics as ev
+from core.evaluation.report import build_report, confusion_figures
 from core.runs import create_run, load_run
 
 LABELS = ["blues", "jazz", "rock"]

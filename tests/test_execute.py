@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.runs import RunStatus, load_run
-from core.spectrogram import PRESETS
-from core.training import jobs, load_weights, predict_proba
+from core.audio.mel import PRESETS
+from core.runs import RunStatus, jobs, load_run
+from core.training import load_weights, predict_proba
 from core.training.config import TrainConfig, preset
 from core.training.execute import run_config, train_now
 from tests.conftest import write_tone

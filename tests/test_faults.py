@@ -13,7 +13,7 @@ import soxr
 
 from core import audio, faults
 from core.dataset import discover
-from core.dataset.demo import generate_demo, load_demo_truth
+from core.demo import generate_demo, load_demo_truth
 from core.errors import Cancelled, ParamsError
 
 SR = 22050

@@ -15,10 +15,10 @@ import pytest
 import soundfile as sf
 
 from core.audio import load
+from core.audio.kaggle_image import HEIGHT, WIDTH
+from core.audio.mel import PRESETS, MelParams, mel_reference, segments
 from core.errors import Cancelled, DatasetError, ParamsError
 from core.features import compute_features, delete_store, list_stores, open_store, store_key
-from core.kaggle_image import HEIGHT, WIDTH
-from core.spectrogram import PRESETS, MelParams, mel_reference, segments
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = MelParams(duration=1.0, n_fft=512, hop_length=256, n_mels=32)
@@ -205,7 +205,7 @@ def test_killed_process_leaves_no_complete_store(dataset, tmp_path):
     script = (
         "import sys, time, pandas as pd\n"
         "from core.features import compute_features\n"
-        "from core.spectrogram import MelParams\n"
+        "from core.audio.mel import MelParams\n"
         "def progress(done, total):\n"
         "    print(done, flush=True)\n"
         "    if done == 3:\n"

@@ -1,4 +1,4 @@
-"""Background jobs (core.training.jobs and .worker) with real scheduler and worker processes.
+"""Background jobs (core.runs.jobs and .worker) with real scheduler and worker processes.
 
 The executors below run inside worker processes, which import them as ``tests.test_jobs``;
 the ``jobs_root`` fixture allows the ``tests`` package through ``GENRELAB_EXECUTOR_PACKAGES``.
@@ -16,9 +16,8 @@ from collections.abc import Callable
 import pytest
 
 from core.errors import Cancelled, ParamsError
-from core.runs import Run, RunError, RunStatus, create_run, delete_run, list_runs, load_run
+from core.runs import Run, RunError, RunStatus, create_run, delete_run, jobs, list_runs, load_run
 from core.settings import ROOT
-from core.training import jobs
 
 TIMEOUT_S = 30.0
 
@@ -217,7 +216,7 @@ def test_runs_left_running_by_dead_workers_are_marked_failed(jobs_root):
 
 def test_two_processes_submitting_at_once(jobs_root):
     script = (
-        "import sys; from core.training import jobs; "
+        "import sys; from core.runs import jobs; "
         "[jobs.submit({'executor': 'tests.test_jobs:quick', 'seconds': 0.1, 'who': sys.argv[1]},"
         " root=sys.argv[2]) for _ in range(2)]"
     )

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from core.audio.mel import PRESETS
 from core.errors import AudioError
 from core.predict import check_upload_size, load_predictor, predict
 from core.settings import MAX_UPLOAD_BYTES
-from core.spectrogram import PRESETS
 from core.training.config import preset
 from core.training.execute import run_config, train_now
 from tests.conftest import write_tone

@@ -1,4 +1,4 @@
-"""Run archives (core.run_archive): a round trip between two models folders, and crafted archives
+"""Run archives (core.runs.archive): a round trip between two models folders, and crafted archives
 that must be refused without leaving anything behind or running anything."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from core.errors import ArchiveError
-from core.run_archive import export_runs, import_runs
 from core.runs import RunError, RunStatus, create_run, list_runs, load_run
+from core.runs.archive import export_runs, import_runs
 from core.training.config import preset
 
 

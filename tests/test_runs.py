@@ -1,4 +1,4 @@
-"""The run registry (core.runs) and atomic writes (core.atomic), on real folders."""
+"""The run registry (core.runs) and atomic writes (core.storage.atomic), on real folders."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 import torch
 
-from core.atomic import atomic_path, save_npy, write_json, write_text
 from core.errors import GenreLabError
 from core.runs import (
     Run,
@@ -28,6 +27,7 @@ from core.runs import (
     rename_run,
 )
 from core.settings import ROOT
+from core.storage.atomic import atomic_path, save_npy, write_json, write_text
 
 
 def tensorflow_version() -> str:

@@ -1,12 +1,12 @@
-"""Views as URL query parameters (core.share_link): mel settings survive a round trip."""
+"""Views as URL query parameters (core.links): mel settings survive a round trip."""
 
 from __future__ import annotations
 
 import pytest
 
+from core.audio.mel import PRESETS
 from core.errors import ParamsError
-from core.share_link import mel_from_query, mel_to_query, outside, view_link
-from core.spectrogram import PRESETS
+from core.links import mel_from_query, mel_to_query, outside, view_link
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))

@@ -1,4 +1,4 @@
-"""core.spectrogram and core.kaggle_image: parameters, the two implementations, the Kaggle image."""
+"""core.audio.mel and core.audio.kaggle_image: parameters, both implementations, Kaggle images."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from core.audio import load
-from core.errors import ParamsError
-from core.kaggle_image import HEIGHT, WIDTH, from_audio, render
-from core.spectrogram import (
+from core.audio.kaggle_image import HEIGHT, WIDTH, from_audio, render
+from core.audio.mel import (
     PRESETS,
     MelParams,
     clip_features,
@@ -21,6 +20,7 @@ from core.spectrogram import (
     mel_reference,
     segments,
 )
+from core.errors import ParamsError
 
 SR = 22050
 TOLERANCE_DB = 0.01

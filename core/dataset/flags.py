@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.atomic import write_text
 from core.settings import DATA_DIR
+from core.storage.atomic import write_text
 
 FLAG_COLUMNS = ["track_id", "detected_faults", "related"]
 

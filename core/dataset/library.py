@@ -22,7 +22,7 @@ _NOT_DATASETS = {
 def resolve(spec: str | Path) -> Path:
     """A dataset path from what a user typed: ``"demo"`` (generated on first use) or a path."""
     if str(spec) == DEMO:
-        from core.dataset.demo import ensure_demo
+        from core.demo import ensure_demo
 
         return ensure_demo(DEMO_DIR)
     return Path(spec).expanduser()

@@ -1,7 +1,7 @@
 """A training run end to end: dataset -> inputs -> folds -> models -> the run's files.
 
 ``run_config`` builds the config a run is submitted with; ``execute_run`` is what the worker
-process calls (see ``core.training.worker``); ``train_now`` runs a config in this process (the
+process calls (see ``core.runs.worker``); ``train_now`` runs a config in this process (the
 command line and tests).
 """
 
@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.audio.mel import MelParams
 from core.dataset import Dataset, discover
 from core.dataset.library import resolve
 from core.errors import DatasetError, ParamsError
 from core.runs import Run
-from core.spectrogram import MelParams
 from core.splits import make_folds
-from core.training import FoldResult, save_weights
 from core.training.config import TrainConfig
 from core.training.kfold import run_kfold
+from core.training.loop import FoldResult, save_weights
 
 #: How Kaggle spectrogram images are fed (see ``core.dataset.images.load_images``).
 IMAGE_INPUTS: dict[str, dict[str, Any]] = {

@@ -10,7 +10,8 @@ import numpy as np
 
 from core import settings
 from core.models.keras_cnn import build_keras_model, keras
-from core.training import (
+from core.training.config import TrainConfig
+from core.training.loop import (
     EarlyStopping,
     EpochCallback,
     FoldResult,
@@ -22,7 +23,6 @@ from core.training import (
     iterate_epoch,
     model_input_shape,
 )
-from core.training.config import TrainConfig
 
 
 def train_keras(

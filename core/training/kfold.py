@@ -9,8 +9,8 @@ import numpy as np
 
 from core.errors import ParamsError
 from core.splits import validation_split
-from core.training import FoldResult, StopCheck, predict_proba, train_fold
 from core.training.config import TrainConfig
+from core.training.loop import FoldResult, StopCheck, predict_proba, train_fold
 
 EventCallback = Callable[[dict[str, Any]], None]
 

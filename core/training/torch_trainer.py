@@ -12,7 +12,8 @@ from torch import nn
 
 from core import settings
 from core.models.torch_cnn import SpectrogramCNN, build_torch_model
-from core.training import (
+from core.training.config import TrainConfig
+from core.training.loop import (
     EarlyStopping,
     EpochCallback,
     FoldResult,
@@ -24,7 +25,6 @@ from core.training import (
     iterate_epoch,
     model_input_shape,
 )
-from core.training.config import TrainConfig
 
 
 def train_torch(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.spectrogram import MelParams, clip_features, frame_times, mel_frequencies
+from core.audio.mel import MelParams, clip_features, frame_times, mel_frequencies
 
 
 @dataclass(frozen=True)

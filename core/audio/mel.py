@@ -57,7 +57,7 @@ class MelParams:
     normalize : ``"none"``, ``"minmax"`` (each segment to [0, 1]) or ``"standard"``
         (each segment to mean 0, standard deviation 1).
     image : ``None`` for mel arrays, or ``"kaggle"`` to render each segment as the 432x288 RGB
-        image of the Kaggle ``images_original`` files (see ``core.kaggle_image``).
+        image of the Kaggle ``images_original`` files (see ``core.audio.kaggle_image``).
     """
 
     sample_rate: int = SAMPLE_RATE
@@ -134,7 +134,7 @@ class MelParams:
     def feature_shape(self) -> tuple[int, ...] | None:
         """Shape of one clip's features: (segments, n_mels, frames) or (segments, 288, 432, 3)."""
         if self.image == "kaggle":
-            from core.kaggle_image import HEIGHT, WIDTH
+            from core.audio.kaggle_image import HEIGHT, WIDTH
 
             n = self.n_segments
             return None if n is None else (n, HEIGHT, WIDTH, 3)
@@ -394,7 +394,7 @@ def clip_features(y: np.ndarray, params: MelParams) -> np.ndarray:
     the rendered images when ``params.image`` is set."""
     mel = mel_fast(segments(y, params), params)
     if params.image == "kaggle":
-        from core.kaggle_image import render
+        from core.audio.kaggle_image import render
 
         return np.stack([render(m) for m in mel])
     return mel

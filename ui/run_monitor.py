@@ -6,11 +6,10 @@ import streamlit as st
 
 from core import plots
 from core.errors import GenreLabError
-from core.run_table import runs_frame
-from core.runs import Run, RunStatus, list_runs
-from core.training import jobs
-from core.training.progress import read_progress
-from pages.access import can_edit
+from core.runs import Run, RunStatus, jobs, list_runs
+from core.runs.events import read_progress
+from core.runs.table import runs_frame
+from ui.access import can_edit
 
 
 def _eta(seconds: float | None) -> str:

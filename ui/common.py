@@ -18,7 +18,7 @@ from core.dataset import Dataset, Summary, discover
 from core.dataset.library import DEMO, local_datasets, resolve, save_upload
 from core.errors import GenreLabError
 from core.settings import DATA_DIR, SAMPLE_RATE
-from pages.view_link import share
+from ui.view_link import share
 
 _KEY = "dataset_spec"
 _DEMO_LABEL = "Demo dataset (synthetic, built in)"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.audio.mel import MelParams
 from core.dataset import Dataset
 from core.errors import GenreLabError
 from core.features import compute_features, delete_store, list_stores, store_key
-from core.spectrogram import MelParams
-from pages.access import can_edit
+from ui.access import can_edit
 
 
 def feature_store_panel(dataset: Dataset, params: MelParams) -> None:

@@ -12,8 +12,8 @@ import dataclasses
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
+from core.audio.mel import PRESETS, MelParams
 from core.errors import ParamsError
-from core.spectrogram import PRESETS, MelParams
 
 _NONE = "none"
 

@@ -9,9 +9,9 @@ import streamlit as st
 
 from core import settings
 from core.errors import GenreLabError
-from core.run_archive import export_runs, import_runs
 from core.runs import Run, RunStatus, list_runs
-from pages.access import can_edit
+from core.runs.archive import export_runs, import_runs
+from ui.access import can_edit
 
 
 def run_sharing_panel() -> None:

@@ -412,7 +412,7 @@ def _write_readme(
     counts = {k: sum(t.fault == k for t in tracks) for k in FAULT_KINDS}
     path.write_text(
         "# Genre Lab demo dataset (synthetic)\n\n"
-        "Every clip here was synthesised by `core.dataset.demo` "
+        "Every clip here was synthesised by `core.demo` "
         f"(seed {seed}, {clips_per_genre} clips per genre, {seconds:g} s each): no recording, "
         "no real artist. It copies GTZAN's layout (`genres/<genre>/<genre>.NNNNN.wav`, 16-bit "
         f"mono {SR} Hz) so that every part of Genre Lab can be tried without downloading GTZAN.\n\n"

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
 from core import plots
-from core.evaluate import (
+from core.evaluation.metrics import (
     RunResults,
     compare,
     fold_table,

@@ -8,7 +8,7 @@ minimum to its maximum. Agg puts the mesh's cell edges on a 1/256 pixel grid and
 from the cell at its top-right corner. This module reproduces that with NumPy alone (no pyplot,
 ~10x faster than drawing the mesh with matplotlib): of the 3.7 million pixels of the 30 GTZAN
 excerpts' images, all but 10 come out identical (tests/test_spectrogram.py). The matching
-parameters, found from those files, are ``core.spectrogram.PRESETS["kaggle"]``.
+parameters, found from those files, are ``core.audio.mel.PRESETS["kaggle"]``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from core.audio.mel import PRESETS, clip_features
 from core.errors import ParamsError
-from core.spectrogram import PRESETS, clip_features
 
 WIDTH, HEIGHT = 432, 288
 # The axes box in pixels (x from the left, y from the top) and its size.

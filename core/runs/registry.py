@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import settings
-from core.atomic import dumps, fsync_dir, open_atomic, to_jsonable, write_json
 from core.errors import GenreLabError
+from core.storage.atomic import dumps, fsync_dir, open_atomic, to_jsonable, write_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -310,7 +310,7 @@ class Run:
         return True
 
     def request_cancel(self) -> None:
-        """Write the cancel flag the worker polls (see :func:`core.training.jobs.cancel`)."""
+        """Write the cancel flag the worker polls (see :func:`core.runs.jobs.cancel`)."""
         (self.dir / "cancel").write_text(_now() + "\n", encoding="utf-8")
 
 

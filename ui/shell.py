@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.access import access_gate
-from pages.common import dataset_picker
-from pages.view_link import begin_view, link_box
+from ui.access import access_gate
+from ui.common import dataset_picker
+from ui.view_link import begin_view, link_box
 
 _MARK = "_shell_built"
 

@@ -10,9 +10,8 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from core import plots
-from core.compare_report import confusion_figures, figure_html
 from core.dataset import Dataset
-from core.evaluate import (
+from core.evaluation.metrics import (
     RunResults,
     compare,
     fold_table,
@@ -20,8 +19,9 @@ from core.evaluate import (
     stats_table,
     with_clip_facts,
 )
+from core.evaluation.report import confusion_figures, figure_html
 from core.runs import load_run
-from pages.common import dataset_spec, play
+from ui.common import dataset_spec, play
 
 SCORE = st.column_config.NumberColumn(format="%.3f")
 

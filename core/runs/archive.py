@@ -26,11 +26,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from core.atomic import atomic_path, fsync_dir
 from core.dataset.archive import unpack_archive
 from core.errors import ArchiveError, GenreLabError
 from core.runs import Run, RunError, RunStatus, load_run, models_root, new_run_id, run_dir
-from core.training.worker import DEFAULT_EXECUTOR
+from core.runs.worker import DEFAULT_EXECUTOR
+from core.storage.atomic import atomic_path, fsync_dir
 
 #: Files of a run folder that travel, and the ones it must have.
 RUN_FILES: tuple[str, ...] = ("config.json", "meta.json", "status.json", "summary.json")

@@ -1,4 +1,4 @@
-"""Run one queued run in this process: ``python -m core.training.worker RUN_DIR``.
+"""Run one queued run in this process: ``python -m core.runs.worker RUN_DIR``.
 
 The worker claims the run (queued -> running, with its pid), calls the run's executor and
 records how it ended. The executor is named in the run's config as ``"module:function"``
@@ -26,9 +26,9 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from core.atomic import write_text
 from core.errors import Cancelled, ParamsError
 from core.runs import Run, RunStatus
+from core.storage.atomic import write_text
 
 DEFAULT_EXECUTOR = "core.training.execute:execute_run"
 _EXECUTOR_RE = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*)")
@@ -89,5 +89,5 @@ def main(run_dir: str | os.PathLike) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m core.training.worker RUN_DIR")
+        sys.exit("usage: python -m core.runs.worker RUN_DIR")
     sys.exit(main(sys.argv[1]))

@@ -1,10 +1,10 @@
 """Background training jobs: a queue kept in the run folders, shared by all processes.
 
 ``submit`` creates a queued run and makes sure a scheduler process is running. The scheduler
-(``python -m core.training.jobs --root ROOT``) is detached from the caller, so Streamlit reruns,
+(``python -m core.runs.jobs --root ROOT``) is detached from the caller, so Streamlit reruns,
 page switches and closed browser tabs do not stop a job, and every session sees the same runs.
 It holds an exclusive lock on ``ROOT/.scheduler.lock`` (a second one exits at once), starts
-queued runs oldest first, each in its own worker process (:mod:`core.training.worker`), while
+queued runs oldest first, each in its own worker process (:mod:`core.runs.worker`), while
 fewer than ``concurrency`` are running, and exits when nothing is queued or running.
 
 A worker that dies (crash, SIGKILL, out of memory) leaves its run failed and the queue goes
@@ -32,7 +32,7 @@ from typing import IO
 from core import settings
 from core.errors import ParamsError
 from core.runs import Run, RunStatus, create_run, list_runs, load_run, models_root
-from core.training.worker import DEFAULT_EXECUTOR, check_executor
+from core.runs.worker import DEFAULT_EXECUTOR, check_executor
 
 #: Environment variable: how many jobs may run at once (default 1).
 CONCURRENCY_ENV = "GENRELAB_JOB_CONCURRENCY"
@@ -62,7 +62,7 @@ def submit(
     """Queue a training run for ``config`` and make sure the scheduler will start it.
 
     ``config["executor"]`` (default ``core.training.execute:execute_run``) names the function
-    that does the work; see :mod:`core.training.worker`. ``concurrency`` only applies when this
+    that does the work; see :mod:`core.runs.worker`. ``concurrency`` only applies when this
     call starts the scheduler (default from ``GENRELAB_JOB_CONCURRENCY``).
     """
     check_executor(config.get("executor", DEFAULT_EXECUTOR))
@@ -101,7 +101,7 @@ def ensure_scheduler(
     if lock is None:
         return False
     lock.close()
-    command = [sys.executable, "-m", "core.training.jobs", "--root", str(root)]
+    command = [sys.executable, "-m", "core.runs.jobs", "--root", str(root)]
     command += ["--concurrency", str(concurrency or default_concurrency())]
     if cancel_grace is not None:
         command += ["--cancel-grace", str(cancel_grace)]
@@ -196,7 +196,7 @@ def _step(root: Path, workers: dict[str, _Worker], concurrency: int, grace: floa
 
 
 def _start_worker(run: Run) -> _Worker | None:
-    command = [sys.executable, "-m", "core.training.worker", str(run.dir)]
+    command = [sys.executable, "-m", "core.runs.worker", str(run.dir)]
     try:
         with open(run.dir / "worker.log", "ab") as log:
             proc = subprocess.Popen(
@@ -282,7 +282,7 @@ def _log(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line entry of the scheduler (started by :func:`ensure_scheduler`)."""
-    parser = argparse.ArgumentParser(prog="python -m core.training.jobs", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m core.runs.jobs", description=__doc__)
     parser.add_argument("--root", type=Path, default=None, help="models folder")
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--cancel-grace", type=float, default=CANCEL_GRACE_S)

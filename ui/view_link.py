@@ -2,7 +2,7 @@
 
 Pages put what a collaborator needs to see the same view into the URL with :func:`share`
 (dataset, clip, selected runs...) and :func:`share_mel` (a mel setting, see
-``core.share_link``); the shell places the box with :func:`link_box`, and every call redraws it,
+``core.links``); the shell places the box with :func:`link_box`, and every call redraws it,
 so the link is right even when a page stops early.
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Mapping
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from core.audio.mel import MelParams
 from core.errors import ParamsError
-from core.share_link import mel_from_query, mel_to_query, view_link
-from core.spectrogram import MelParams
+from core.links import mel_from_query, mel_to_query, view_link
 
 _SLOT, _PAGE = "_link_slot", "_link_page"
 

@@ -13,9 +13,9 @@ from typing import Any
 import streamlit as st
 
 from core.errors import ParamsError
-from core.share_link import outside, query_text, query_value
+from core.links import outside, query_text, query_value
 from core.training.config import TrainConfig, preset
-from pages.view_link import share
+from ui.view_link import share
 
 #: The hyperparameter widgets (besides the model preset), each bound to ``tr_<name>``.
 HYPER = (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.audio.mel import NORMALIZATIONS, PAD_MODES, PRESETS, WINDOWS, MelParams
 from core.errors import ParamsError
-from core.share_link import outside
-from core.spectrogram import NORMALIZATIONS, PAD_MODES, PRESETS, WINDOWS, MelParams
-from pages.view_link import linked_mel, share_mel
+from core.links import outside
+from ui.view_link import linked_mel, share_mel
 
 RATES = (8000, 11025, 16000, 22050, 32000, 44100)
 FFT_SIZES = (256, 512, 1024, 2048, 4096, 8192)

@@ -34,7 +34,7 @@ def describe_input(spec: dict[str, Any]) -> str:
     """One line for a run's input: the mel setting or the image mode."""
     if "image" in spec:
         return f"images ({spec['image']})"
-    from core.spectrogram import MelParams
+    from core.audio.mel import MelParams
 
     try:
         return "mel: " + MelParams.from_dict(spec["mel"]).summary()

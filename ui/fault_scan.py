@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.audio.mel import PRESETS as MEL_PRESETS
 from core.dataset import Dataset
 from core.dataset.flags import save_flags
 from core.errors import GenreLabError
 from core.faults import detect_distortions, find_repetitions, flags_for_manifest, group_repetitions
 from core.faults.scoring import score_detections
-from core.spectrogram import PRESETS as MEL_PRESETS
 from core.training.config import preset
 from core.training.execute import run_config
-from pages.access import can_edit, submit_training
-from pages.common import load_dataset, play
+from ui.access import can_edit, submit_training
+from ui.common import load_dataset, play
 
 WHY_RANDOM_SPLITS_INFLATE = (
     "GTZAN repeats artists heavily (35 of 100 reggae excerpts are Bob Marley) and even whole "
@@ -57,7 +57,7 @@ def fault_scan_panel(dataset: Dataset) -> None:
         f"**{(distortions['flags'] != '').sum()}** clip(s) with distortion flags."
     )
     if dataset.layout == "demo":
-        from core.dataset.demo import load_demo_truth
+        from core.demo import load_demo_truth
 
         st.caption("Scored against the demo set's planted faults (ground truth):")
         st.dataframe(

@@ -1,0 +1,24 @@
+"""The synthetic demo dataset: GTZAN's ten genre names, deterministic from a seed, with planted
+Sturm-style faults whose ground truth is in ``demo_meta.csv``."""
+
+from core.demo.generate import (
+    FAULT_KINDS,
+    FULL_SCALE,
+    META_COLUMNS,
+    META_NAME,
+    ensure_demo,
+    generate_demo,
+    is_complete,
+    load_demo_truth,
+)
+
+__all__ = [
+    "FAULT_KINDS",
+    "FULL_SCALE",
+    "META_COLUMNS",
+    "META_NAME",
+    "ensure_demo",
+    "generate_demo",
+    "is_complete",
+    "load_demo_truth",
+]

@@ -1,0 +1,1 @@
+"""Evaluation: metrics and comparisons of runs (:mod:`.metrics`), the report (:mod:`.report`)."""

@@ -1,0 +1,1 @@
+"""Storage: atomic writes, folders published by rename, locks and process checks."""
