@@ -5,11 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core import plots
+from core.access import allowed
 from core.errors import GenreLabError
 from core.runs import Run, RunStatus, jobs, list_runs
 from core.runs.events import read_progress
+from core.runs.kinds import TRAIN, job_kind_name, training_runs
 from core.runs.table import runs_frame
-from ui.access import can_edit
+from ui.access import current_actor
+from ui.jobs import job_bar
 
 
 def _eta(seconds: float | None) -> str:
@@ -20,6 +23,12 @@ def _eta(seconds: float | None) -> str:
 
 
 def _show_active(run: Run) -> None:
+    if job_kind_name(run.config) != TRAIN:
+        st.markdown(
+            f"**{run.label}** · `{run.id}` · {run.status}" + (f" · {run.user}" * bool(run.user))
+        )
+        job_bar(run)
+        return
     events, _ = run.read_events()
     p = read_progress(events)
     cancelling = run.cancel_requested()
@@ -29,8 +38,14 @@ def _show_active(run: Run) -> None:
         + (f" · {run.user}" if run.user else "")
         + (" · cancelling…" if cancelling else "")
     )
-    if can_edit() and button.button("Cancel", key=f"cancel_{run.id}", disabled=cancelling):
-        jobs.cancel(run.id)
+    actor = current_actor()
+    if allowed(actor, run.user) and button.button(
+        "Cancel", key=f"cancel_{run.id}", disabled=cancelling
+    ):
+        try:
+            jobs.cancel(run.id, actor=actor)
+        except GenreLabError as exc:
+            st.error(str(exc))
         st.rerun()
     if run.status == RunStatus.QUEUED:
         st.caption("Waiting for a free worker (jobs run one at a time by default).")
@@ -82,7 +97,7 @@ def active_runs() -> None:
 def runs_table() -> None:
     """Every run, newest first."""
     st.subheader("All runs")
-    table = runs_frame(list_runs())
+    table = runs_frame(training_runs())
     if table.empty:
         st.caption("No runs yet.")
         return

@@ -2,7 +2,8 @@
 
 The worker claims the run (queued -> running, with its pid), calls the run's executor and
 records how it ended. The executor is named in the run's config as ``"module:function"``
-(``config["executor"]``, default :data:`DEFAULT_EXECUTOR`) and is called as::
+(``config["executor"]``, default the one of the job's kind, :mod:`core.runs.kinds`) and is
+called as::
 
     executor(run, on_event=run.append_event, should_stop=run.cancel_requested)
 
@@ -28,9 +29,10 @@ from pathlib import Path
 
 from core.errors import Cancelled, ParamsError
 from core.runs import Run, RunStatus
+from core.runs.kinds import KINDS, TRAIN, executor_of
 from core.storage.atomic import write_text
 
-DEFAULT_EXECUTOR = "core.training.execute:execute_run"
+DEFAULT_EXECUTOR = KINDS[TRAIN].executor
 _EXECUTOR_RE = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*)")
 
 
@@ -74,7 +76,7 @@ def main(run_dir: str | os.PathLike) -> int:
     try:
         if run.cancel_requested():
             raise Cancelled("The job was cancelled before it started.")
-        executor = resolve_executor(run.config.get("executor", DEFAULT_EXECUTOR))
+        executor = resolve_executor(executor_of(run.config))
         executor(run, on_event=run.append_event, should_stop=run.cancel_requested)
     except (Cancelled, KeyboardInterrupt):
         run.set_status(RunStatus.CANCELLED, only_from=[RunStatus.RUNNING])
