@@ -229,15 +229,16 @@ def throttle_file() -> Path:
 
 def login_wait(user: str, path: Path | None = None, now: float | None = None) -> float:
     """Seconds before the next login attempt for ``user`` is accepted, for every session."""
+    now = time.time() if now is None else now
     with _throttles(path) as table:
-        return _throttle_of(table, user).wait(time.time() if now is None else now)
+        return _throttle_of(table, user, now).wait(now)
 
 
 def login_failed(user: str, path: Path | None = None, now: float | None = None) -> Throttle:
     """Record a failed login for ``user`` (any session); returns its throttle now."""
     now = time.time() if now is None else now
     with _throttles(path, write=True) as table:
-        throttle = _throttle_of(table, user).failed(now)
+        throttle = _throttle_of(table, user, now).failed(now)
         table[_user_key(user)] = [throttle.failures, throttle.blocked_until]
         for key, (_, until) in list(table.items()):
             if now - until > FORGET_AFTER_S:
@@ -255,9 +256,9 @@ def _user_key(user: str) -> str:
     return " ".join(str(user).split()).casefold()
 
 
-def _throttle_of(table: dict, user: str) -> Throttle:
+def _throttle_of(table: dict, user: str, now: float) -> Throttle:
     failures, until = table.get(_user_key(user), (0, 0.0))
-    if time.time() - until > FORGET_AFTER_S:
+    if now - until > FORGET_AFTER_S:
         return Throttle()
     return Throttle(int(failures), float(until))
 
