@@ -419,7 +419,8 @@ def rename_run(
     return run
 
 
-#: One line per deleted run (id, name, owner, who deleted it, when) in the models folder.
+#: One line per deleted run (id, name, owner, who deleted it, when, its models folder), kept in
+#: the data folder (``settings.DATA_DIR``) beside the server's other state.
 DELETIONS_LOG = ".deletions.jsonl"
 
 
@@ -429,7 +430,7 @@ def delete_run(
     """Delete run ``run_id`` and its files; a queued or running run must be cancelled first.
 
     Only its owner or an admin may (``actor`` None: the local user; see core.access); who
-    deleted it is appended to :data:`DELETIONS_LOG`.
+    deleted it is appended to :data:`DELETIONS_LOG` in the data folder.
     """
     from core.access import authorize
 
@@ -445,5 +446,7 @@ def delete_run(
         os.rename(run.dir, trash)
     shutil.rmtree(trash, ignore_errors=True)
     record = {"id": run.id, "name": run.name, "owner": run.user, "by": actor.user, "at": _now()}
-    with open(models_root(root) / DELETIONS_LOG, "a", encoding="utf-8") as log:
+    record["models"] = str(models_root(root).resolve())
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with open(settings.DATA_DIR / DELETIONS_LOG, "a", encoding="utf-8") as log:
         log.write(json.dumps(record) + "\n")
