@@ -9,7 +9,8 @@ from core.dataset import Dataset
 from core.errors import GenreLabError
 from core.features import delete_store, list_stores, store_key
 from core.features.job import features_config
-from core.runs import RunStatus
+from core.runs import Run, RunStatus
+from core.runs.kinds import FEATURES, newest_job
 from ui.access import can_edit, current_actor
 from ui.common import dataset_spec
 from ui.jobs import follow_job, job_outcome, remembered_job, start_job
@@ -43,7 +44,7 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
     ):
         config = features_config(dataset_spec(), params.to_dict())
         start_job(config, f"feature store: {dataset.name}", _JOB)
-    run = remembered_job(_JOB)
+    run = remembered_job(_JOB) or _running_build(dataset_spec())
     if run is not None and run.status.active:
         follow_job(run.id)
     elif run is not None and run.status is RunStatus.COMPLETED and run.summary:
@@ -69,3 +70,9 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
             st.error(str(exc))
             return
         st.rerun()
+
+
+def _running_build(spec: str) -> Run | None:
+    """A build of this dataset's stores that another session (or an earlier page) started."""
+    run = newest_job(FEATURES, dataset=spec)
+    return run if run is not None and run.status.active else None

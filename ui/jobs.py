@@ -42,8 +42,12 @@ def remembered_job(key: str) -> Run | None:
 
 @st.fragment(run_every=1.0)
 def follow_job(run_id: str) -> None:
-    """Progress bar and Cancel button of an active job; reruns the page when it has ended."""
+    """Progress bar and Cancel button of an active job; reruns the page when it has ended.
+
+    Makes sure a scheduler is running (one killed with its queue still full is replaced).
+    """
     try:
+        jobs.ensure_scheduler()
         run = load_run(run_id)
     except RunError as exc:
         st.error(str(exc))

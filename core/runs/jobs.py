@@ -1,4 +1,5 @@
-"""Background training jobs: a queue kept in the run folders, shared by all processes.
+"""Background jobs of every kind (training, fault scans, feature builds, demo generation; see
+:mod:`core.runs.kinds`): a queue kept in the run folders, shared by all processes.
 
 ``submit`` creates a queued run and makes sure a scheduler process is running. The scheduler
 (``python -m core.runs.jobs --root ROOT``) is detached from the caller, so Streamlit reruns,
