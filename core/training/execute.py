@@ -19,8 +19,9 @@ from core.audio.mel import MelParams
 from core.dataset import Dataset, discover
 from core.dataset.library import resolve
 from core.errors import DatasetError, ParamsError
+from core.evaluation.metrics import confusion
 from core.runs import Run
-from core.splits import make_folds
+from core.splits import make_folds, make_splitter
 from core.training.config import TrainConfig
 from core.training.kfold import run_kfold
 from core.training.loop import FoldResult, save_weights
@@ -67,6 +68,7 @@ def run_config(
         "dataset_fingerprint": fingerprint,
         "input": {"mel": mel.to_dict()} if mel else {"image": image_input},
         "train": train.to_dict(),
+        "splitter": repr(make_splitter(train.protocol, k=train.k, seed=train.seed)),
         "drop_flagged": drop_flagged,
     }
 
@@ -154,8 +156,6 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
 
 
 def _write_fold(run: Run, result: FoldResult, inputs: Inputs, train: TrainConfig) -> None:
-    from sklearn.metrics import confusion_matrix
-
     i = result.fold
     suffix = ".pt" if train.framework == "torch" else ".keras"
     save_weights(result.model, run.fold_dir(i) / f"model{suffix}")
@@ -172,7 +172,7 @@ def _write_fold(run: Run, result: FoldResult, inputs: Inputs, train: TrainConfig
     )
     probs = pd.DataFrame(result.test_proba, columns=inputs.labels)
     run.write_predictions(i, pd.concat([table, probs], axis=1))
-    matrix = confusion_matrix(true, predicted, labels=range(len(inputs.labels)))
+    matrix = confusion(table["true"], table["predicted"], inputs.labels)
     run.write_confusion(i, matrix, inputs.labels)
 
 
