@@ -188,7 +188,7 @@ def test_the_run_config_stores_the_splitter(tmp_path) -> None:
 
     train = preset("paper", "torch", protocol="artist", k=4, seed=2)
     run = create_run(run_config("demo", train, mel=PRESETS["fast"]), root=tmp_path)
-    stored = load_run(run.id, root=tmp_path).config["splitter"]
+    stored = load_run(run.id, root=tmp_path).run_config.splitter
     assert stored == "ArtistKFold(n_splits=4, random_state=2)"
     assert repr(splitter_from_repr(stored)) == stored
 
