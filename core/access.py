@@ -40,7 +40,7 @@ from core.errors import GenreLabError, ParamsError
 from core.storage.atomic import write_json
 
 if TYPE_CHECKING:
-    from core.runs import Run
+    from core.runs import Run, RunConfig
 
 #: Roles: editors may train, import and cancel their own jobs; admins anyone's; viewers browse,
 #: compare and predict.
@@ -416,14 +416,14 @@ def check_queue_cap(runs: Iterable[Run], user: str, cap: int) -> None:
 
 
 def submit_job(
-    config: dict,
+    config: RunConfig | dict,
     name: str,
     user: str,
     role: str = EDITOR,
     cap: int = 0,
     root: str | os.PathLike | None = None,
 ) -> Run:
-    """Queue a job of any kind (``config["kind"]``, default training) for ``user`` acting as
+    """Queue a job of any kind (``config.kind``, default training) for ``user`` acting as
     ``role``, through :func:`core.runs.jobs.submit`.
 
     Refused (AccessError) for a viewer and when ``user`` has ``cap`` jobs of any kind queued or
@@ -431,9 +431,9 @@ def submit_job(
     sessions of the same user submitting at once cannot pass the cap together.
     """
     from core.runs import jobs, list_runs, models_root
-    from core.runs.kinds import job_kind
+    from core.runs.kinds import VERBS, kind_of
 
-    authorize(Actor(user, role), job_kind(config).verb)
+    authorize(Actor(user, role), VERBS[kind_of(config)])
     folder = models_root(root)
     folder.mkdir(parents=True, exist_ok=True)
     with _lock(folder / ".submit.lock"):

@@ -32,6 +32,7 @@ from core.access import (
     submit_job,
     verify_password,
 )
+from core.audio.mel import PRESETS
 from core.dataset.flags import save_flags
 from core.dataset.library import save_upload
 from core.errors import Cancelled, ParamsError
@@ -250,7 +251,9 @@ def test_a_read_only_actor_changes_nothing_in_core(tmp_path):
     done.set_status(RunStatus.COMPLETED)
     refused = {
         "scan": lambda: submit_job(scan_config("demo"), "s", "viv", VIEWER, root=tmp_path),
-        "build": lambda: submit_job(features_config("demo", {}), "f", "viv", VIEWER, root=tmp_path),
+        "build": lambda: submit_job(
+            features_config("demo", PRESETS["fast"]), "f", "viv", VIEWER, root=tmp_path
+        ),
         "flags": lambda: save_flags(tmp_path / "ds", None, tmp_path, actor=viv),
         "import": lambda: import_runs(tmp_path / "runs.zip", tmp_path, actor=viv),
         "upload": lambda: save_upload("d.zip", b"PK", tmp_path / "up", actor=viv),

@@ -90,7 +90,7 @@ def test_a_scan_survives_a_page_switch_and_is_seen_by_another_session():
 
 def test_a_feature_build_is_a_job_cancel_then_complete():
     params = PRESETS["fast"].replace(n_mels=40)
-    config = features_config(DEMO, params.to_dict())
+    config = features_config(DEMO, params)
     key = store_key(discover(resolve(DEMO)).manifest, params)
 
     started_then_cancelled(config)

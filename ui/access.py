@@ -32,7 +32,7 @@ from core.access import (
     submit_job,
 )
 from core.errors import GenreLabError
-from core.runs import Run
+from core.runs import Run, RunConfig
 
 _USER, _ROLE = "access_user", "access_role"
 _PASSWORD_LOGIN = "access_password_login"
@@ -83,7 +83,7 @@ def can_edit() -> bool:
     return current_actor().can_write
 
 
-def submit_training(config: dict, name: str) -> Run:
+def submit_training(config: RunConfig | dict, name: str) -> Run:
     """Queue a job of any kind for this session's user, within hosted mode's per-user cap."""
     cap = settings.MAX_QUEUED_PER_USER if settings.HOSTED else 0
     actor = current_actor()

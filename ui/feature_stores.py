@@ -42,7 +42,7 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
         type="primary",
         disabled=not can_edit(),
     ):
-        config = features_config(dataset_spec(), params.to_dict())
+        config = features_config(dataset_spec(), params)
         start_job(config, f"feature store: {dataset.name}", _JOB)
     run = remembered_job(_JOB) or _running_build(dataset_spec())
     if run is not None and run.status.active:

@@ -8,29 +8,20 @@ from core import plots
 from core.access import allowed
 from core.errors import GenreLabError
 from core.runs import Run, RunStatus, jobs, list_runs
-from core.runs.events import read_progress
-from core.runs.kinds import TRAIN, job_kind_name, training_runs
+from core.runs.kinds import TRAIN
 from core.runs.table import runs_frame
 from ui.access import current_actor
 from ui.jobs import job_bar
 
 
-def _eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "estimating…"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"about {minutes} min {secs:02d} s left" if minutes else f"about {secs} s left"
-
-
 def _show_active(run: Run) -> None:
-    if job_kind_name(run.config) != TRAIN:
+    if run.config.get("kind", TRAIN) != TRAIN:
         st.markdown(
             f"**{run.label}** · `{run.id}` · {run.status}" + (f" · {run.user}" * bool(run.user))
         )
         job_bar(run)
         return
-    events, _ = run.read_events()
-    p = read_progress(events)
+    p = run.progress()
     cancelling = run.cancel_requested()
     head, button = st.columns([5, 1], vertical_alignment="center")
     head.markdown(
@@ -50,18 +41,12 @@ def _show_active(run: Run) -> None:
     if run.status == RunStatus.QUEUED:
         st.caption("Waiting for a free worker (jobs run one at a time by default).")
         return
-    if p.stage == "computing features" and p.features_total:
-        st.progress(
-            p.features_done / p.features_total,
-            text=f"Computing features: {p.features_done} / {p.features_total} clips",
-        )
+    if p.computing_features:
+        st.progress(p.features_done / p.features_total, text=p.text)
     elif p.k:
-        st.progress(
-            p.fraction,
-            text=f"Fold {p.fold + 1}/{p.k} · epoch {p.epoch}/{p.epochs} · {_eta(p.eta_seconds)}",
-        )
+        st.progress(p.fraction, text=p.text)
     else:
-        st.caption(p.stage)
+        st.caption(p.text)
     if p.fold_acc:
         st.caption(
             "Test accuracy so far: "
@@ -97,7 +82,7 @@ def active_runs() -> None:
 def runs_table() -> None:
     """Every run, newest first."""
     st.subheader("All runs")
-    table = runs_frame(training_runs())
+    table = runs_frame(list_runs())
     if table.empty:
         st.caption("No runs yet.")
         return

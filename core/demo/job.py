@@ -3,8 +3,8 @@
 The command line keeps calling :func:`core.demo.ensure_demo` inline. A cancelled generation
 leaves no demo (the set is published by renaming a complete folder).
 
->>> demo_config()
-{'kind': 'demo'}
+>>> demo_config().kind
+'demo'
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from collections.abc import Callable
 from core import settings
 from core.demo.generate import ensure_demo
 from core.errors import Cancelled
-from core.runs import Run
+from core.runs import Run, RunConfig
 from core.runs.kinds import DEMO, report
 
+EXECUTOR = "core.demo.job:execute_demo"
 
-def demo_config() -> dict:
+
+def demo_config() -> RunConfig:
     """The config of a demo-generation job."""
-    return {"kind": DEMO}
+    return RunConfig(kind=DEMO, executor=EXECUTOR)
 
 
 def execute_demo(

@@ -4,8 +4,8 @@ Start one with :func:`scan_config` through :func:`core.access.submit_job`; the w
 :func:`execute_scan`. The result is one file, written atomically once both detectors are done,
 so a cancelled or failed scan leaves none; :func:`read_scan` reads it back in any session.
 
->>> scan_config("demo")["kind"]
-'scan'
+>>> scan_config("demo").kind, scan_config("demo").dataset.spec
+('scan', 'demo')
 """
 
 from __future__ import annotations
@@ -26,23 +26,24 @@ from core.faults import (
     find_repetitions,
     group_repetitions,
 )
-from core.runs import Run, RunError, RunStatus
+from core.runs import DatasetRef, Run, RunConfig, RunError, RunStatus
 from core.runs.kinds import SCAN, newest_job, report
 from core.storage.atomic import write_json
 
 RESULT_FILE = "scan.json"
+EXECUTOR = "core.faults.job:execute_scan"
 
 
-def scan_config(spec: str) -> dict:
+def scan_config(spec: str) -> RunConfig:
     """The config of a scan job of the dataset ``spec`` (``"demo"`` or a path)."""
-    return {"kind": SCAN, "dataset": spec}
+    return RunConfig(kind=SCAN, dataset=DatasetRef(spec), executor=EXECUTOR)
 
 
 def execute_scan(
     run: Run, on_event: Callable[[dict], None], should_stop: Callable[[], bool]
 ) -> None:
     """Find repeated excerpts, then distortions, in the run's dataset; save both."""
-    manifest = discover(resolve(run.config["dataset"])).manifest
+    manifest = discover(resolve(run.run_config.dataset.spec)).manifest
 
     def step(start: float, what: str) -> Callable[[int, int], None]:
         return lambda done, total: report(

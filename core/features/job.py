@@ -4,27 +4,30 @@ Start one with :func:`features_config` through :func:`core.access.submit_job`; t
 :func:`execute_build`, which reports progress per clip, stops when cancelled (leaving no store,
 see :func:`core.features.compute_features`) and records the store in the run's summary.
 
->>> features_config("demo", {"n_mels": 64})["kind"]
+>>> from core.audio.mel import PRESETS
+>>> features_config("demo", PRESETS["fast"]).kind
 'features'
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from core.audio.mel import MelParams
 from core.dataset import discover
 from core.dataset.library import resolve
 from core.features.store import compute_features
-from core.runs import Run
+from core.runs import DatasetRef, Run, RunConfig, RunInput
 from core.runs.kinds import FEATURES, report
 
+EXECUTOR = "core.features.job:execute_build"
 
-def features_config(spec: str, mel: dict[str, Any]) -> dict:
-    """The config of a job building the store of dataset ``spec`` with ``MelParams`` ``mel``
-    (as :meth:`MelParams.to_dict` gives it)."""
-    return {"kind": FEATURES, "dataset": spec, "input": {"mel": mel}}
+
+def features_config(spec: str, mel: MelParams) -> RunConfig:
+    """The config of a job building the store of dataset ``spec`` with the setting ``mel``."""
+    return RunConfig(
+        kind=FEATURES, dataset=DatasetRef(spec), input=RunInput(mel=mel), executor=EXECUTOR
+    )
 
 
 def execute_build(
@@ -32,8 +35,9 @@ def execute_build(
 ) -> None:
     """Compute the run's store (if it does not exist yet) and save what was built as the
     summary: ``key``, ``clips``, ``shape``, ``skipped``."""
-    manifest = discover(resolve(run.config["dataset"])).manifest
-    params = MelParams.from_dict(run.config["input"]["mel"])
+    config = run.run_config
+    manifest = discover(resolve(config.dataset.spec)).manifest
+    params = config.input.mel
     report(on_event, 0.0, "Starting…")
     store = compute_features(
         manifest,

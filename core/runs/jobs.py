@@ -32,8 +32,8 @@ from typing import IO, TYPE_CHECKING
 
 from core import settings
 from core.errors import ParamsError
-from core.runs import Run, RunStatus, create_run, list_runs, load_run, models_root
-from core.runs.kinds import executor_of
+from core.runs import Run, RunStatus, create_run, files, list_runs, load_run, models_root
+from core.runs.config import RunConfig
 from core.runs.worker import check_executor
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def default_concurrency() -> int:
 
 
 def submit(
-    config: dict,
+    config: RunConfig | dict,
     name: str = "",
     user: str = "",
     root: str | os.PathLike | None = None,
@@ -66,12 +66,13 @@ def submit(
 ) -> Run:
     """Queue a job for ``config`` and make sure the scheduler will start it.
 
-    ``config["kind"]`` (default ``"train"``) and ``config["executor"]`` (default the kind's, see
-    :mod:`core.runs.kinds`) name the function that does the work; see :mod:`core.runs.worker`.
-    Checks no role: :func:`core.access.submit_job` is the gate for users. ``concurrency`` only
-    applies when this call starts the scheduler (default from ``GENRELAB_JOB_CONCURRENCY``).
+    ``config.kind`` (default ``"train"``, see :mod:`core.runs.kinds`) says what it is and
+    ``config.executor`` (default ``core.training.execute:execute_run``) names the function that
+    does the work; see :mod:`core.runs.worker`. Checks no role: :func:`core.access.submit_job`
+    is the gate for users. ``concurrency`` only applies when this call starts the scheduler
+    (default from ``GENRELAB_JOB_CONCURRENCY``).
     """
-    check_executor(executor_of(config))
+    check_executor(RunConfig.coerce(config).executor)
     run = create_run(config, name=name, user=user, root=root)
     ensure_scheduler(root, concurrency)
     return run
@@ -210,7 +211,7 @@ def _step(root: Path, workers: dict[str, _Worker], concurrency: int, grace: floa
 def _start_worker(run: Run) -> _Worker | None:
     command = [sys.executable, "-m", "core.runs.worker", str(run.dir)]
     try:
-        with open(run.dir / "worker.log", "ab") as log:
+        with open(run.dir / files.WORKER_LOG, "ab") as log:
             proc = subprocess.Popen(
                 command, cwd=settings.ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
             )
@@ -224,7 +225,7 @@ def _start_worker(run: Run) -> _Worker | None:
 def _enforce_cancel(worker: _Worker, grace: float) -> None:
     """SIGTERM a worker that ignores a cancel request for ``grace`` s, SIGKILL after 2x."""
     try:
-        requested = (worker.run.dir / "cancel").stat().st_mtime
+        requested = (worker.run.dir / files.CANCEL).stat().st_mtime
     except OSError:
         return
     if worker.terminated_at is None:

@@ -1,63 +1,46 @@
-"""Kinds of job (training, fault scan, feature-store build, demo generation), the function that
-does each, and the progress every kind reports: one fraction and one line of text.
+"""Kinds of job (training, fault scan, feature-store build, demo generation, experiment): what
+starting each means, in words, and the progress every kind reports: a fraction and a line.
 
-A job's kind is ``config["kind"]`` (absent: ``"train"``, as in runs written before kinds); its
-executor is ``config["executor"]`` or the kind's own. Executors report with :func:`report` and
-pages read it back with :func:`job_progress`.
+A job's kind is :attr:`core.runs.config.RunConfig.kind` (absent from a stored config:
+``"train"``, as in runs written before kinds). Executors report with :func:`report` and pages
+read it back with :func:`job_progress`; :func:`newest_job` lets every session find a job.
 
->>> job_kind({}).name, job_kind({"kind": "scan"}).executor
-('train', 'core.faults.job:execute_scan')
+>>> kind_of({}), kind_of({"kind": "scan"}), VERBS["scan"]
+('train', 'scan', 'scan for faults')
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ParamsError
+from core.runs.config import KINDS, RunConfig
 
 if TYPE_CHECKING:
     from core.runs.registry import Run
 
-TRAIN, SCAN, FEATURES, DEMO = "train", "scan", "features", "demo"
+TRAIN, SCAN, FEATURES, DEMO, EXPERIMENT = KINDS
+#: What starting a job of each kind does, for messages ("you cannot <verb>").
+VERBS: dict[str, str] = {
+    TRAIN: "train",
+    SCAN: "scan for faults",
+    FEATURES: "build feature stores",
+    DEMO: "generate the demo dataset",
+    EXPERIMENT: "run experiments",
+}
 #: The event type of :func:`report` in a run's events.jsonl.
 PROGRESS = "progress"
 
 
-@dataclass(frozen=True)
-class JobKind:
-    """One kind of job: its name, the executor ``"module:function"`` and what starting it
-    does, in words (for messages: "you cannot <verb>")."""
-
-    name: str
-    executor: str
-    verb: str
-
-
-KINDS: dict[str, JobKind] = {
-    k.name: k
-    for k in (
-        JobKind(TRAIN, "core.training.execute:execute_run", "train"),
-        JobKind(SCAN, "core.faults.job:execute_scan", "scan for faults"),
-        JobKind(FEATURES, "core.features.job:execute_build", "build feature stores"),
-        JobKind(DEMO, "core.demo.job:execute_demo", "generate the demo dataset"),
-    )
-}
-
-
-def job_kind(config: dict[str, Any]) -> JobKind:
-    """The kind of the job ``config`` describes; ParamsError for an unknown one."""
-    name = job_kind_name(config)
-    if name not in KINDS:
-        raise ParamsError(f"Unknown job kind {name!r}: use one of {', '.join(KINDS)}.")
-    return KINDS[name]
-
-
-def executor_of(config: dict[str, Any]) -> str:
-    """The executor named in ``config``, else the one of its kind."""
-    return config.get("executor") or job_kind(config).executor
+def kind_of(config: RunConfig | Mapping[str, Any]) -> str:
+    """The kind of job ``config`` describes; ParamsError for an unknown one."""
+    kind = config.kind if isinstance(config, RunConfig) else config.get("kind", TRAIN)
+    if kind not in VERBS:
+        raise ParamsError(f"Unknown job kind {kind!r}: use one of {', '.join(VERBS)}.")
+    return kind
 
 
 def report(on_event: Callable[[dict], None], fraction: float, stage: str) -> None:
@@ -81,7 +64,7 @@ def job_progress(run: Run) -> JobProgress:
 
 
 def newest_job(kind: str, root: str | os.PathLike | None = None, **match: Any) -> Run | None:
-    """The newest job of ``kind`` whose config holds every ``key=value`` of ``match``.
+    """The newest job of ``kind`` whose stored config holds every ``key=value`` of ``match``.
 
     So every session finds the same job, e.g. the latest scan of a dataset:
     ``newest_job(SCAN, dataset="demo")``.
@@ -89,7 +72,7 @@ def newest_job(kind: str, root: str | os.PathLike | None = None, **match: Any) -
     from core.runs.registry import list_runs
 
     for run in list_runs(root):
-        if job_kind_name(run.config) == kind and all(
+        if run.config.get("kind", TRAIN) == kind and all(
             run.config.get(k) == v for k, v in match.items()
         ):
             return run
@@ -97,13 +80,8 @@ def newest_job(kind: str, root: str | os.PathLike | None = None, **match: Any) -
 
 
 def training_runs(root: str | os.PathLike | None = None) -> list[Run]:
-    """The training runs (kind ``"train"``), newest first: what run tables, Compare and Predict
-    list; the other kinds of job are not runs to compare."""
+    """The training runs (kind ``"train"``), newest first: what Compare and Predict list; the
+    other kinds of job are not runs to compare."""
     from core.runs.registry import list_runs
 
-    return [run for run in list_runs(root) if job_kind_name(run.config) == TRAIN]
-
-
-def job_kind_name(config: dict[str, Any]) -> str:
-    """``config["kind"]``, ``"train"`` when absent (runs written before kinds)."""
-    return config.get("kind", TRAIN)
+    return [run for run in list_runs(root) if run.config.get("kind", TRAIN) == TRAIN]
