@@ -16,6 +16,7 @@ from core.access import AccessError, Actor, submit_job
 from core.audio.mel import PRESETS
 from core.dataset import discover
 from core.dataset.library import DEMO, resolve
+from core.demo.job import demo_config
 from core.faults.job import RESULT_FILE, latest_scan, read_scan, scan_config
 from core.features import list_stores, store_key
 from core.features.job import features_config
@@ -102,3 +103,14 @@ def test_a_feature_build_is_a_job_cancel_then_complete():
     assert done.status is RunStatus.COMPLETED, done.error
     assert done.summary["key"] == key and key in set(list_stores()["key"])
     assert job_progress(done).fraction == 1.0
+
+
+def test_the_demo_generation_is_a_job_that_cancels_cleanly(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENRELAB_DATA_DIR", str(tmp_path / "data"))  # the worker's data folder
+    root = tmp_path / "models"
+    run = jobs.submit(demo_config(), name="demo dataset", root=root)
+    wait_for(lambda: job_progress(load_run(run.id, root)).fraction > 0, "progress")
+    jobs.cancel(run.id, root)
+    ended = wait_for(lambda: not (r := load_run(run.id, root)).status.active and r, "the end")
+    assert ended.status is RunStatus.CANCELLED
+    assert list((tmp_path / "data").iterdir()) == []  # no demo, no half-written folder

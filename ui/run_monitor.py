@@ -17,7 +17,7 @@ from ui.jobs import job_bar
 def _show_active(run: Run) -> None:
     if run.config.get("kind", TRAIN) != TRAIN:
         st.markdown(
-            f"**{run.label}** · `{run.id}` · {run.status}" + (f" · {run.user}" * bool(run.user))
+            f"**{run.label}** · `{run.id}` · {run.status}" + (f" · {run.user}" if run.user else "")
         )
         job_bar(run)
         return
