@@ -1,0 +1,21 @@
+"""A decoded clip to its features, the input of a model: the fast mel spectrogram
+(:mod:`core.audio.mel`) of each segment, or its Kaggle-style image
+(:mod:`core.audio.kaggle_image`) when ``params.image`` says so. It sits above both, so that
+neither imports the other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.audio.kaggle_image import render
+from core.audio.mel import MelParams, mel_fast, segments
+
+
+def clip_features(y: np.ndarray, params: MelParams) -> np.ndarray:
+    """One decoded clip to its features, of shape ``(n_segments, *feature)``: the fast mel, or
+    the rendered images when ``params.image`` is set."""
+    mel = mel_fast(segments(y, params), params)
+    if params.image == "kaggle":
+        return np.stack([render(m) for m in mel])
+    return mel
