@@ -81,6 +81,18 @@ def make_folds(
     drop_repetitions : leave GTZAN's exact repetitions out of every part.
     val_fraction : when > 0, each fold also gets ``valid_idx`` carved out of its training part
         (group-aware for ``artist``); ``filtered`` always has its own valid part.
+
+    Examples
+    --------
+    >>> ids = [f"{genre}.{i:05d}" for genre in ("blues", "rock") for i in range(6)]
+    >>> labels = [track.split(".")[0] for track in ids]
+    >>> folds = make_folds("stratified", ids, labels, k=3, seed=0)
+    >>> [(len(train), len(test)) for train, test in folds]
+    [(8, 4), (8, 4), (8, 4)]
+    >>> artists = ["ann", "ann", "bob", "bob", "cy", "cy"] * 2
+    >>> folds = make_folds("artist", ids, labels, artists, k=3, seed=0)
+    >>> [sorted({artists[i] for i in test}) for train, test in folds]  # one fold per artist
+    [['cy'], ['bob'], ['ann']]
     """
     ids = np.asarray(list(track_ids), dtype=object)
     y = np.asarray(labels)

@@ -61,6 +61,19 @@ class MelParams:
         (each segment to mean 0, standard deviation 1).
     image : ``None`` for mel arrays, or ``"kaggle"`` to render each segment as the 432x288 RGB
         image of the Kaggle ``images_original`` files (see ``core.audio.kaggle_image``).
+
+    Examples
+    --------
+    >>> p = MelParams(duration=1.0, n_mels=64)
+    >>> p.feature_shape  # (segments, n_mels, frames) of one clip
+    (1, 64, 44)
+    >>> MelParams(duration=1.0, segment_seconds=0.5).feature_shape
+    (2, 128, 22)
+    >>> MelParams.from_dict(p.to_dict()) == p
+    True
+    >>> MelParams(n_mels=0)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ParamsError: n_mels must be ...
     """
 
     sample_rate: int = SAMPLE_RATE
