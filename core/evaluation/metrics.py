@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from core.runs import Run
+    from core.runs import Run, RunConfig
+    from core.training.config import TrainConfig
 
 #: Significance level of the plain-words verdicts.
 ALPHA = 0.05
@@ -38,13 +39,14 @@ def accuracy(true: Any, predicted: Any) -> float:
 
 def confusion(true: Any, predicted: Any, labels: list[str]) -> np.ndarray:
     """Counts of (true, predicted) pairs: rows are true labels, columns predicted, in ``labels``
-    order; pairs with a label outside ``labels`` are left out."""
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = np.zeros((len(labels), len(labels)), dtype=int)
-    for t, p in zip(true, predicted, strict=True):
-        if t in index and p in index:
-            matrix[index[t], index[p]] += 1
-    return matrix
+    order; pairs with a label outside ``labels`` are left out (``sklearn.metrics.
+    confusion_matrix``; all zeros when no true label is in ``labels``)."""
+    from sklearn.metrics import confusion_matrix
+
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    if not len(labels) or not np.isin(true, labels).any():
+        return np.zeros((len(labels), len(labels)), dtype=int)
+    return confusion_matrix(true, predicted, labels=labels).astype(int)
 
 
 def row_normalise(matrix: Any) -> np.ndarray:
@@ -56,16 +58,24 @@ def row_normalise(matrix: Any) -> np.ndarray:
 
 
 def per_class_scores(true: Any, predicted: Any, labels: list[str]) -> pd.DataFrame:
-    """Per label: ``precision``, ``recall``, ``f1`` and ``support`` (true clips), one row each."""
-    matrix = confusion(true, predicted, labels)
-    hits = np.diag(matrix).astype(float)
-    predicted_n, support = matrix.sum(axis=0), matrix.sum(axis=1)
-    precision = np.divide(hits, predicted_n, out=np.zeros_like(hits), where=predicted_n > 0)
-    recall = np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
-    both = precision + recall
-    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)
+    """Per label: ``precision``, ``recall``, ``f1`` and ``support`` (true clips), one row each
+    (``sklearn.metrics.precision_recall_fscore_support``, 0 / 0 counted as 0)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    precision = recall = f1 = support = np.zeros(len(labels))
+    if len(true) and len(labels):
+        precision, recall, f1, support = precision_recall_fscore_support(
+            true, predicted, labels=labels, zero_division=0
+        )
     return pd.DataFrame(
-        {"genre": labels, "precision": precision, "recall": recall, "f1": f1, "support": support}
+        {
+            "genre": labels,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": np.asarray(support, dtype=int),
+        }
     )
 
 
@@ -221,7 +231,7 @@ class RunResults:
 
     id: str
     label: str
-    config: dict
+    config: RunConfig
     summary: dict
     labels: list[str]
     predictions: pd.DataFrame
@@ -233,8 +243,8 @@ class RunResults:
     def from_run(cls, run: Run) -> RunResults:
         """Read every fold of ``run`` (a completed one: its summary names the labels).
 
-        Raises ``RunError`` for a run without fold results; ``OSError`` or ``ValueError`` for
-        damaged files.
+        Raises ``RunError`` for a run without fold results or with an invalid config; ``OSError``
+        or ``ValueError`` for damaged files.
         """
         from core.runs import RunError
 
@@ -255,7 +265,7 @@ class RunResults:
         return cls(
             run.id,
             run.label,
-            run.config,
+            run.run_config,
             summary,
             list(labels),
             predictions,
@@ -265,8 +275,9 @@ class RunResults:
         )
 
     @property
-    def train(self) -> dict:
-        return self.config.get("train", {})
+    def train(self) -> TrainConfig | None:
+        """The run's training settings (None for a run saved without them)."""
+        return self.config.train
 
     def fold_accuracies(self) -> pd.Series:
         """Test accuracy per fold (index: fold number)."""
@@ -361,11 +372,10 @@ def fold_mismatches(a: RunResults, b: RunResults) -> list[str]:
     """Why two runs cannot be compared fold by fold (empty when they used the same folds): a
     different dataset, protocol, k, seed or repetition handling, or other test clips per fold."""
     reasons = []
-    fa, fb = a.config.get("dataset_fingerprint"), b.config.get("dataset_fingerprint")
-    if fa != fb:
+    if a.config.dataset.fingerprint != b.config.dataset.fingerprint:
         reasons.append("they were trained on different datasets (or different dataset files)")
     for key in FOLD_KEYS:
-        va, vb = a.train.get(key), b.train.get(key)
+        va, vb = getattr(a.train, key, None), getattr(b.train, key, None)
         if va != vb:
             reasons.append(f"their {key.replace('_', ' ')} differs ({va} vs {vb})")
     ta, tb = a.test_ids(), b.test_ids()
