@@ -1,6 +1,7 @@
 """The synthetic demo dataset: GTZAN's ten genre names, deterministic from a seed, with planted
 Sturm-style faults whose ground truth is in ``demo_meta.csv`` (:mod:`.generate` writes it,
-:mod:`.truth` reads it)."""
+:mod:`.truth` reads it). The parts of :mod:`.generate` share names with a leading
+underscore: private to this package."""
 
 from core.demo.generate import ensure_demo, generate_demo, is_complete
 from core.demo.sound import FULL_SCALE

@@ -1,8 +1,5 @@
 """Sound building blocks of the demo set: oscillators and wavetables, filters, plucked strings,
-each artist's drum kit, and the recording effects an artist's clips share.
-
-Names with a leading underscore are private to :mod:`core.demo`.
-"""
+each artist's drum kit, and the recording effects an artist's clips share."""
 
 from __future__ import annotations
 
