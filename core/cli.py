@@ -46,6 +46,7 @@ def _train(args: argparse.Namespace) -> None:
     from core.runs.events import FoldEnded, parse_event, progress
     from core.training.config import preset
     from core.training.execute import run_config, train_now
+    from core.training.plan import check_plan
 
     changes = {k: _value(v) for k, v in (pair.split("=", 1) for pair in args.set)}
     for name in ("protocol", "k", "seed", "epochs"):
@@ -61,6 +62,10 @@ def _train(args: argparse.Namespace) -> None:
     config = run_config(
         args.dataset, train, mel=mel, image_input=args.image, fingerprint=dataset.fingerprint
     )
+    plan = check_plan(config, dataset)
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    plan.raise_errors()
     if args.background:
         print(jobs.submit(config, name=args.name).id)
         return
@@ -112,6 +117,49 @@ def _runs_list(args: argparse.Namespace) -> None:
     print(
         table.drop(columns=["error", "dataset"]).to_string(index=False) if len(table) else "no runs"
     )
+
+
+def _runs_show(args: argparse.Namespace) -> None:
+    from core.runs import load_run
+    from core.runs.provenance import provenance
+
+    run = load_run(args.run_id)
+    rows = [("id", run.id), ("name", run.label), ("status", str(run.status)), ("user", run.user)]
+    rows += [("tags", ", ".join(run.tags)), ("notes", run.notes), *provenance(run)]
+    width = max(len(what) for what, _ in rows)
+    for what, value in rows:
+        if value:
+            print(f"{what:<{width}}  {value}")
+
+
+def _runs_rename(args: argparse.Namespace) -> None:
+    from core.runs import rename_run
+
+    print(rename_run(args.run_id, args.name).label)
+
+
+def _runs_tag(args: argparse.Namespace) -> None:
+    from core.runs import tag_run
+
+    print(", ".join(tag_run(args.run_id, add=args.tags, remove=args.remove).tags) or "(no tags)")
+
+
+def _runs_note(args: argparse.Namespace) -> None:
+    from core.runs import note_run
+
+    note_run(args.run_id, sys.stdin.read() if args.text == "-" else args.text)
+
+
+def _runs_delete(args: argparse.Namespace) -> None:
+    from core.runs import delete_run, load_run
+
+    for run_id in args.run_ids:
+        label = load_run(run_id).label
+        if not args.yes and input(f"Delete run {label} ({run_id})? [y/N] ").strip() != "y":
+            print(f"kept {run_id}")
+            continue
+        delete_run(run_id)
+        print(f"deleted {run_id}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,9 +221,28 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("file")
     predict.set_defaults(func=_predict)
     runs = groups.add_parser("runs", help="the run registry")
-    runs.add_subparsers(dest="command", required=True).add_parser(
-        "list", help="list runs"
-    ).set_defaults(func=_runs_list)
+    runs_cmds = runs.add_subparsers(dest="command", required=True)
+    runs_cmds.add_parser("list", help="list runs").set_defaults(func=_runs_list)
+    show = runs_cmds.add_parser("show", help="a run's settings, provenance, tags and notes")
+    show.add_argument("run_id")
+    show.set_defaults(func=_runs_show)
+    rename = runs_cmds.add_parser("rename", help="give a run a name ('' shows its id)")
+    rename.add_argument("run_id")
+    rename.add_argument("name")
+    rename.set_defaults(func=_runs_rename)
+    tag = runs_cmds.add_parser("tag", help="add (and with --remove, drop) a run's tags")
+    tag.add_argument("run_id")
+    tag.add_argument("tags", nargs="*", metavar="TAG")
+    tag.add_argument("--remove", action="append", default=[], metavar="TAG")
+    tag.set_defaults(func=_runs_tag)
+    note = runs_cmds.add_parser("note", help="replace a run's notes ('-': read from stdin)")
+    note.add_argument("run_id")
+    note.add_argument("text")
+    note.set_defaults(func=_runs_note)
+    delete = runs_cmds.add_parser("delete", help="delete finished runs (asks unless --yes)")
+    delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(func=_runs_delete)
     return parser
 
 

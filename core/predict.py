@@ -26,6 +26,11 @@ from core.training import load_weights, predict_proba
 
 #: Below this RMS (about -80 dBFS) a clip counts as silent: there is nothing to classify.
 SILENCE_RMS = 1e-4
+#: A clip shorter than this share of one model input is refused: the model would see almost
+#: nothing but the silence it is padded with.
+MIN_INPUT_SHARE = 0.25
+#: Seconds of audio a Kaggle spectrogram image shows (GTZAN's 30 s excerpts).
+KAGGLE_IMAGE_SECONDS = 30.0
 
 
 class PredictError(GenreLabError):
@@ -41,6 +46,7 @@ class Predictor:
     labels: list[str]
     params: MelParams  # how to turn audio into the models' input
     image_input: str | None  # Kaggle image mode of image runs, else None
+    input_seconds: float = 0.0  # audio one model input covers (0: unknown)
 
 
 @dataclass
@@ -51,7 +57,8 @@ class Prediction:
     timeline: pd.DataFrame  # start, end (s), then one probability column per genre
     signal: np.ndarray  # the decoded audio analysed (at params.sample_rate)
     sample_rate: int
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was done to the audio
+    warnings: list[str] = field(default_factory=list)  # how the clip differs from training
 
     @property
     def genre(self) -> str:
@@ -72,9 +79,31 @@ def load_predictor(run: Run | str) -> Predictor:
     if not paths or not all(p.is_file() for p in paths):
         raise PredictError(f"Run {run.label} has no saved models.")
     models = [load_weights(p, config.train, shape, len(labels)) for p in paths]
-    if config.input.image is not None:
-        return Predictor(run, models, labels, PRESETS["kaggle"], config.input.image)
-    return Predictor(run, models, labels, config.input.mel, None)
+    image = config.input.image
+    params = PRESETS["kaggle"] if image is not None else config.input.mel
+    seconds = model_input_seconds(params, shape, config.train.time_crop, image is not None)
+    return Predictor(run, models, labels, params, image, seconds)
+
+
+def model_input_seconds(
+    params: MelParams, input_shape: tuple[int, ...], time_crop: int = 0, image: bool = False
+) -> float:
+    """Seconds of audio one model input covers: a segment (or window, or Kaggle image) of
+    ``input_shape[1]`` columns, narrowed to ``time_crop`` columns when the model was trained
+    on crops.
+
+    >>> model_input_seconds(PRESETS["fast"], (64, 130, 1), time_crop=128)  # doctest: +ELLIPSIS
+    2.95...
+    """
+    width = int(input_shape[1])
+    samples = params.segment_samples or params.n_samples
+    if image:
+        seconds = KAGGLE_IMAGE_SECONDS
+    elif samples:
+        seconds = samples / params.sample_rate
+    else:
+        seconds = width * params.hop_length / params.sample_rate
+    return seconds * min(time_crop or width, width) / width
 
 
 def check_upload_size(n_bytes: int, limit: int = MAX_UPLOAD_BYTES) -> None:
@@ -119,6 +148,13 @@ def predict(
         check_upload_size(Path(source).stat().st_size)
     params, notes = predictor.params, []
     y = audio.load(source, sr=params.sample_rate, max_seconds=max_seconds, notes=notes)
+    seconds, needed = len(y) / params.sample_rate, predictor.input_seconds
+    if seconds < MIN_INPUT_SHARE * needed:
+        raise AudioError(
+            f"The clip is {_seconds(seconds)} long, too short to classify: this run's model "
+            f"reads {_seconds(needed)} of audio at a time, and needs at least "
+            f"{_seconds(MIN_INPUT_SHARE * needed)} of it to be sound rather than padding."
+        )
     if float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) < SILENCE_RMS:
         raise AudioError("The clip is silent (or nearly): there is no music to classify.")
     units, spans = _units(y, predictor, notes)
@@ -127,7 +163,51 @@ def predict(
     timeline = pd.DataFrame(spans, columns=["start", "end"])
     timeline[predictor.labels] = proba
     mean = pd.Series(proba.mean(axis=0), index=predictor.labels).sort_values(ascending=False)
-    return Prediction(mean, timeline, y, params.sample_rate, notes)
+    native = None if hasattr(source, "read") else audio.probe(source).sample_rate
+    warnings = clip_warnings(predictor, seconds, native)
+    return Prediction(mean, timeline, y, params.sample_rate, notes, warnings)
+
+
+def clip_warnings(predictor: Predictor, seconds: float, sample_rate: int | None) -> list[str]:
+    """How a clip of ``seconds`` at ``sample_rate`` Hz (None: unknown) differs from what the run
+    learned from: the synthetic demo, shorter clips, a lower sample rate.
+
+    >>> predictor = Predictor(None, [], ["a", "b"], PRESETS["fast"], None)
+    >>> clip_warnings(predictor, 30.0, 8000)  # doctest: +ELLIPSIS
+    ['The clip is recorded at 8000 Hz: it has nothing above 4000 Hz, ...']
+    """
+    from core.runs.provenance import dataset_name, is_demo
+
+    warnings, params = [], predictor.params
+    config = predictor.run.run_config if predictor.run is not None else None
+    summary = (predictor.run.summary or {}) if predictor.run is not None else {}
+    if config is not None and is_demo(config, summary):
+        warnings.append(
+            "This run learned from the synthetic demo (generated tones and noise, not music): "
+            "the genre it gives real audio says nothing about that audio's genre. Train on "
+            "GTZAN for predictions of real music."
+        )
+    trained = summary.get("dataset") or {}
+    rate = trained.get("sample_rate") or params.sample_rate
+    if sample_rate is not None and sample_rate < min(rate, params.sample_rate):
+        warnings.append(
+            f"The clip is recorded at {sample_rate} Hz: it has nothing above "
+            f"{sample_rate // 2} Hz, which the training clips ({rate} Hz) had."
+        )
+    typical = trained.get("clip_seconds") or (params.duration or 0.0)
+    if typical and seconds < 0.5 * min(typical, params.duration or typical):
+        name = f" of {dataset_name(config, summary)}" if config is not None else ""
+        warnings.append(
+            f"The clip is {_seconds(seconds)} long; the run learned from clips{name} of about "
+            f"{_seconds(typical)}, so it gives the models less to go on than the clips their "
+            "accuracy was measured on."
+        )
+    return warnings
+
+
+def _seconds(value: float) -> str:
+    """``0.01 s``, ``2.5 s``, ``30 s``."""
+    return f"{value:.2g} s" if value < 10 else f"{value:.0f} s"
 
 
 def _units(y: np.ndarray, predictor: Predictor, notes: list[str]) -> tuple[np.ndarray, list]:

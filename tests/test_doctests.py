@@ -15,6 +15,12 @@ MODULES = (
     "core.splits",
     "core.features.store",
     "core.predict",
+    "core.training.plan",
+    "core.training.config",
+    "core.runs.provenance",
+    "core.runs.registry",
+    "core.runs.table",
+    "core.evaluation.metrics",
 )
 
 

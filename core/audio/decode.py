@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -136,6 +137,15 @@ def load(
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
+#: libsndfile names the object it was handed (``Error opening <_io.BytesIO object at 0x..>:``).
+_OPENING = re.compile(r"^Error opening .*?: ")
+
+
 def _short(exc: Exception) -> str:
+    """The decoder's reason in plain words: its last line, without the name of the object it
+    was handed, and "not decodable" where libsndfile says a file that exists does not."""
     text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    text = _OPENING.sub("", text).strip()
+    if "does not exist" in text or not text:
+        text = "the data is damaged or in a format the installed decoders cannot read"
     return text[:200]

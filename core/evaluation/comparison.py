@@ -136,6 +136,10 @@ class RunResults:
         folds = self.predictions.groupby("fold")
         return pd.Series({f: accuracy(p["true"], p["predicted"]) for f, p in folds}, dtype=float)
 
+    def fold_test_sizes(self) -> pd.Series:
+        """Test clips per fold (index: fold number)."""
+        return self.predictions.groupby("fold").size().astype(int)
+
     def test_ids(self) -> list[set[str]]:
         """The track ids tested in each fold, in fold order."""
         return [set(p["track_id"]) for _, p in self.predictions.groupby("fold")]
@@ -199,8 +203,21 @@ def fold_table(results: list[RunResults]) -> pd.DataFrame:
     return table
 
 
+def fold_table_with_sizes(results: list[RunResults]) -> pd.DataFrame:
+    """:func:`fold_table` with each run's test clips per fold beside its accuracy (columns
+    ``<label>`` and ``<label> · test clips``)."""
+    columns = {}
+    for r in results:
+        columns[r.label] = r.fold_accuracies()
+        columns[f"{r.label} · test clips"] = r.fold_test_sizes()
+    table = pd.DataFrame(columns)
+    table.index = [f"fold {i}" for i in table.index]
+    return table
+
+
 def stats_table(results: list[RunResults], confidence: float = 0.95) -> pd.DataFrame:
-    """One row per run: folds, mean, std and confidence interval of its fold accuracies."""
+    """One row per run: folds, mean, std and confidence interval (clipped to [0, 1]) of its fold
+    accuracies, and a ``note`` when the folds are too few for the interval to mean much."""
     rows = []
     for r in results:
         s = fold_stats(r.fold_accuracies(), confidence)
@@ -212,6 +229,7 @@ def stats_table(results: list[RunResults], confidence: float = 0.95) -> pd.DataF
                 "std": s.std,
                 "ci_low": s.low,
                 "ci_high": s.high,
+                "note": s.caveat,
             }
         )
     return pd.DataFrame(rows)

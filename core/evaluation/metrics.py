@@ -20,6 +20,8 @@ import pandas as pd
 ALPHA = 0.05
 #: McNemar: below this many discordant clips the exact binomial test is used.
 EXACT_BELOW = 25
+#: Below this many folds a confidence interval over the folds says little.
+FEW_FOLDS = 5
 
 
 # ---- scores ---------------------------------------------------------------------------------
@@ -87,10 +89,30 @@ class FoldStats:
     high: float
     confidence: float
 
+    @property
+    def caveat(self) -> str:
+        """A plain warning when there are too few folds for the interval to mean much.
 
-def fold_stats(values: Any, confidence: float = 0.95) -> FoldStats:
+        >>> fold_stats([0.6, 0.9]).caveat
+        'With 2 folds this interval means little: it rests on 2 values.'
+        """
+        if self.n >= FEW_FOLDS:
+            return ""
+        if self.n < 2:
+            return f"With {self.n} fold there is no interval."
+        return f"With {self.n} folds this interval means little: it rests on {self.n} values."
+
+
+def fold_stats(
+    values: Any, confidence: float = 0.95, bounds: tuple[float, float] | None = (0.0, 1.0)
+) -> FoldStats:
     """Summarise per-fold values; the interval is ``mean ± t(n-1) * std / sqrt(n)`` (NaN when
-    there is a single fold)."""
+    there is a single fold), clipped to ``bounds`` (accuracies: [0, 1]; None: not clipped).
+
+    >>> s = fold_stats([0.5, 0.95])
+    >>> round(s.mean, 3), s.low, s.high
+    (0.725, 0.0, 1.0)
+    """
     from scipy import stats
 
     values = np.asarray(values, dtype=float)
@@ -100,7 +122,10 @@ def fold_stats(values: Any, confidence: float = 0.95) -> FoldStats:
         return FoldStats(n, mean, float("nan"), float("nan"), float("nan"), confidence)
     std = float(values.std(ddof=1))
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * std / math.sqrt(n)
-    return FoldStats(n, mean, std, mean - half, mean + half, confidence)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return FoldStats(n, mean, std, low, high, confidence)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from core.runs.registry import (
     Run,
     RunError,
     RunStatus,
+    clean_tags,
     create_run,
     delete_run,
     library_versions,
@@ -19,8 +20,10 @@ from core.runs.registry import (
     load_run,
     models_root,
     new_run_id,
+    note_run,
     rename_run,
     run_dir,
+    tag_run,
 )
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "RunError",
     "RunInput",
     "RunStatus",
+    "clean_tags",
     "create_run",
     "delete_run",
     "files",
@@ -39,6 +43,8 @@ __all__ = [
     "load_run",
     "models_root",
     "new_run_id",
+    "note_run",
     "rename_run",
     "run_dir",
+    "tag_run",
 ]

@@ -3,7 +3,7 @@
 Layout::
 
     config.json        the RunConfig: everything needed to reproduce the run (immutable)
-    meta.json          name and user (renaming rewrites it)
+    meta.json          name, user, tags and notes (renaming, tagging and notes rewrite it)
     status.json        status, error, created/started/finished (ISO 8601, UTC), worker pid
     summary.json       summary metrics
     events.jsonl       live progress, one JSON event per line (see core.runs.events)

@@ -121,6 +121,10 @@ class Run:
     finished: datetime | None = None
     pid: int | None = None
     summary: dict | None = None
+    #: Labels to find and group runs by (``meta.json``), in the order given.
+    tags: list[str] = field(default_factory=list)
+    #: Free text about the run (``meta.json``).
+    notes: str = ""
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -145,6 +149,8 @@ class Run:
         with contextlib.suppress(OSError, ValueError):
             meta = _read_json(path / files.META)
             run.name, run.user = str(meta.get("name", "")), str(meta.get("user", ""))
+            run.tags = [str(t) for t in meta.get("tags", None) or []]
+            run.notes = str(meta.get("notes", "") or "")
         with contextlib.suppress(OSError, ValueError):
             run.summary = _read_json(path / files.SUMMARY)
         return run
@@ -412,14 +418,78 @@ def rename_run(
 
     Only its owner or an admin may (``actor`` None: the local user; see core.access).
     """
+    return _update_meta(run_id, root, actor, "rename this run", name=name.strip())
+
+
+#: Tags: short words (letters, digits, ``. _ - + :``), at most this many per run.
+MAX_TAGS = 20
+_TAG_RE = re.compile(r"[\w.+:-]{1,40}")
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """Tags stripped, without duplicates, in the order given; ParamsError for a malformed one.
+
+    >>> clean_tags([" baseline", "keras", "baseline", ""])
+    ['baseline', 'keras']
+    """
+    from core.errors import ParamsError
+
+    cleaned = list(dict.fromkeys(t.strip() for t in tags if t.strip()))
+    for tag in cleaned:
+        if not _TAG_RE.fullmatch(tag):
+            raise ParamsError(
+                f"Tag {tag!r}: use up to 40 letters, digits or . _ - + : (no spaces or commas)."
+            )
+    if len(cleaned) > MAX_TAGS:
+        raise ParamsError(f"At most {MAX_TAGS} tags per run, got {len(cleaned)}.")
+    return cleaned
+
+
+def tag_run(
+    run_id: str,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    root: str | os.PathLike | None = None,
+    actor: Actor | None = None,
+) -> Run:
+    """Add and remove tags of run ``run_id`` (owner or admin only, like :func:`rename_run`)."""
+    gone = set(clean_tags(remove))
+    run = load_run(run_id, root)
+    tags = [t for t in clean_tags([*run.tags, *add]) if t not in gone]
+    return _update_meta(run_id, root, actor, "tag this run", tags=tags)
+
+
+def note_run(
+    run_id: str, notes: str, root: str | os.PathLike | None = None, actor: Actor | None = None
+) -> Run:
+    """Replace the notes of run ``run_id`` (owner or admin only, like :func:`rename_run`)."""
+    from core.errors import ParamsError
+
+    if len(notes) > MAX_NOTES:
+        raise ParamsError(f"Notes are limited to {MAX_NOTES} characters, got {len(notes)}.")
+    return _update_meta(run_id, root, actor, "write notes on this run", notes=notes.strip())
+
+
+#: The longest notes a run keeps, in characters.
+MAX_NOTES = 10_000
+
+
+def _update_meta(
+    run_id: str, root: str | os.PathLike | None, actor: Actor | None, action: str, **changes: Any
+) -> Run:
+    """Rewrite ``meta.json`` with ``changes`` under the run's lock, keeping its other keys."""
     from core.policy import authorize
 
     run = load_run(run_id, root)
-    authorize(actor, "rename this run", owner=run.user)
+    authorize(actor, action, owner=run.user)
     with _locked(run.dir):
-        write_json(run.dir / files.META, {"name": name.strip(), "user": run.user})
-    run.name = name.strip()
-    return run
+        try:
+            meta = _read_json(run.dir / files.META)
+        except (OSError, ValueError):
+            meta = {"name": run.name, "user": run.user}
+        meta = {**(meta if isinstance(meta, dict) else {}), **changes}
+        write_json(run.dir / files.META, meta)
+    return Run.from_dir(run.dir)
 
 
 #: One line per deleted run (id, name, owner, who deleted it, when, its models folder), kept in

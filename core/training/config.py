@@ -97,6 +97,23 @@ class TrainConfig:
         """The model preset's parameters with this config's overrides applied."""
         return model_params(self.model, self.model_params)
 
+    def summary(self) -> str:
+        """One line naming the framework, the closest preset and every setting that differs
+        from it.
+
+        >>> preset("paper", "keras", epochs=10).summary()
+        'keras, paper + epochs=10'
+        """
+        mine = self.to_dict()
+
+        def changes(name: str) -> list[str]:
+            base = preset(name, self.framework).to_dict()
+            return [f"{k}={v}" for k, v in mine.items() if k != "framework" and base[k] != v]
+
+        name = min(PRESETS, key=lambda n: len(changes(n)))
+        rest = changes(name)
+        return f"{self.framework}, {name}" + (" + " + ", ".join(rest) if rest else "")
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict of all fields."""
         return dataclasses.asdict(self)

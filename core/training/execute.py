@@ -26,6 +26,7 @@ from core.splits import make_folds, make_splitter
 from core.training.config import TrainConfig
 from core.training.kfold import run_kfold
 from core.training.loop import FoldResult, save_weights
+from core.training.plan import check_plan, input_rows
 
 #: How Kaggle spectrogram images are fed (see ``core.dataset.images.load_images``).
 IMAGE_INPUTS: dict[str, dict[str, Any]] = {
@@ -74,23 +75,19 @@ def load_inputs(
     dataset: Dataset, spec: RunInput, emit: Emit, stop: Stop, drop_flagged: bool = False
 ) -> Inputs:
     """Features of every usable clip: mel arrays from the feature store, or Kaggle images."""
-    rows = dataset.usable
+    rows = input_rows(dataset, spec, drop_flagged)
     if drop_flagged:
-        rows = rows[rows["detected_faults"] == ""].reset_index(drop=True)
-        emit(Stage(f"left out {len(dataset.usable) - len(rows)} flagged"))
+        emit(Stage(f"left out {(dataset.usable['detected_faults'] != '').sum()} flagged"))
     if spec.image is not None:
         from core.dataset.images import load_images
 
         path_col = "path" if dataset.layout == "images" else "image_path"
         if path_col not in rows:
             raise DatasetError("This dataset has no spectrogram images: train on mel input.")
-        rows = rows[rows[path_col] != ""].reset_index(drop=True)
         emit(Stage(f"loading {len(rows)} images"))
         X = load_images(rows[path_col], **IMAGE_INPUTS[spec.image])
     else:
         from core.features import compute_features
-
-        rows = rows[rows["kind"] == "audio"].reset_index(drop=True)
 
         def progress(done: int, total: int) -> None:
             if done == total or done % 25 == 0:
@@ -112,6 +109,7 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
     if train is None or config.input is None:
         raise RunError(f"Run {run.label!r} has no training settings or input to train on.")
     dataset = discover(resolve(config.dataset.spec))
+    check_plan(config, dataset).raise_errors()
     on_event(Stage("preparing inputs"))
     inputs = load_inputs(
         dataset, config.input, on_event, should_stop, drop_flagged=config.drop_flagged
@@ -140,6 +138,7 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
             "fold_acc": accs.tolist(),
             "labels": inputs.labels,
             "n_clips": len(inputs.y),
+            "dataset": _dataset_facts(dataset, inputs),
             "input_shape": list(results[0].input_shape),
             "folds": [
                 {"train": len(f[0]), "test": len(f[1]), "valid": len(f[2]) if len(f) > 2 else 0}
@@ -149,6 +148,20 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
         }
     )
     on_event(RunEnded(mean_acc=float(accs.mean()), seconds=seconds))
+
+
+def _dataset_facts(dataset: Dataset, inputs: Inputs) -> dict[str, Any]:
+    """What the run learned from, for its provenance: the dataset's name, layout and
+    fingerprint, and the typical length and sample rate of the clips it trained on."""
+    used = dataset.usable.set_index("track_id").reindex(inputs.clips["track_id"])
+    rates, seconds = used["sample_rate"].dropna(), used["duration"].dropna()
+    return {
+        "name": "demo" if dataset.layout == "demo" else dataset.name,
+        "layout": dataset.layout,
+        "fingerprint": dataset.fingerprint,
+        "clip_seconds": float(seconds.median()) if len(seconds) else None,
+        "sample_rate": int(rates.mode().iloc[0]) if len(rates) else None,
+    }
 
 
 def _write_fold(run: Run, result: FoldResult, inputs: Inputs) -> None:
