@@ -10,9 +10,11 @@ from core.errors import GenreLabError
 from core.evaluation.report import build_report, highlight_differences, runs_settings
 from core.runs import RunStatus
 from core.runs.kinds import training_runs
-from core.runs.table import runs_frame
+from core.runs.table import all_tags, runs_frame, with_tags
 from ui import compare_parts as parts
 from ui.common import current_dataset
+from ui.run_manage import manage_panel, show_done
+from ui.runs_table import RUN_COLUMN_CONFIG, RUN_COLUMNS
 from ui.shell import require_shell
 from ui.view_link import share
 
@@ -28,28 +30,27 @@ if frame.empty:
 
 # -- the table of runs ----------------------------------------------------------------------------
 st.subheader("Runs")
-c1, c2, c3, c4 = st.columns(4)
+show_done()
+c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 1.4])
 statuses = c1.multiselect("Status", sorted(set(frame["status"])), default=["completed"])
-frameworks = c2.multiselect("Framework", sorted(set(frame["framework"]) - {""}))
+datasets = c2.multiselect("Dataset", sorted(set(frame["dataset"]) - {""}))
 protocols = c3.multiselect("Protocol", sorted(set(frame["protocol"]) - {""}))
-search = c4.text_input("Search", placeholder="name, id, user, model…", key="cmp_search")
-shown = frame
-for column, chosen in (("status", statuses), ("framework", frameworks), ("protocol", protocols)):
+tags = c4.multiselect("Tags", all_tags(frame), key="cmp_tags", help="Runs carrying every tag")
+search = c5.text_input("Search", placeholder="name, id, user, notes, settings…", key="cmp_search")
+shown = with_tags(frame, tags)
+for column, chosen in (("status", statuses), ("dataset", datasets), ("protocol", protocols)):
     if chosen:
         shown = shown[shown[column].isin(chosen)]
 if search:
-    text = shown[["id", "name", "user", "model", "input", "dataset"]].astype(str).agg(" ".join, 1)
+    text = shown[["id", "name", "user", "notes", "settings", "source"]].astype(str).agg(" ".join, 1)
     shown = shown[text.str.contains(search, case=False, regex=False)]
-parts.table(
-    shown,
-    "runs",
-    column_config={
-        "mean_acc": st.column_config.NumberColumn("mean acc", format="%.3f"),
-        "std_acc": st.column_config.NumberColumn("± std", format="%.3f"),
-        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
-    },
+parts.table(shown, "runs", column_order=RUN_COLUMNS, column_config=RUN_COLUMN_CONFIG)
+st.caption(
+    "Accuracy: mean ± standard deviation of the test accuracy over the folds. Preset: the "
+    "closest training preset and every setting that differs from it. Click a column header to "
+    "sort; the CSV holds every setting. Only completed runs can be compared."
 )
-st.caption("Click a column header to sort. Only completed runs can be compared.")
+manage_panel({i: runs[i] for i in shown["id"]})
 
 # -- choosing runs (kept in the URL) --------------------------------------------------------------
 completed = [i for i in frame["id"] if runs[i].status == RunStatus.COMPLETED]
@@ -61,12 +62,15 @@ if "cmp_runs" not in st.session_state:  # first run of the page: the link's runs
     if missing:
         st.warning(f"Not found among the completed runs (deleted?): {', '.join(missing)}")
     st.session_state["cmp_runs"] = [i for i in wanted if i in completed]
+else:  # a run deleted meanwhile leaves the selection
+    st.session_state["cmp_runs"] = [i for i in st.session_state["cmp_runs"] if i in completed]
 listed = set(shown["id"]) | set(st.session_state["cmp_runs"])
 chosen = st.multiselect(
     "Runs to compare",
     [i for i in completed if i in listed],
     key="cmp_runs",
     format_func=lambda i: f"{runs[i].label} · {i}" if runs[i].name else i,
+    help="Each run's settings and provenance are listed below the selection",
     placeholder="Pick two or more completed runs (the filters above narrow this list)",
 )
 st.session_state["cmp_kept"] = chosen  # the widget's own state goes when another page shows
@@ -78,9 +82,9 @@ if not chosen:
 results = []
 for run_id in chosen:
     try:
-        results.append(
-            parts.load_results(run_id, str(runs[run_id].status), str(settings.MODELS_DIR))
-        )
+        result = parts.load_results(run_id, str(runs[run_id].status), str(settings.MODELS_DIR))
+        result.label = runs[run_id].label  # renamed since it was read
+        results.append(result)
     except (GenreLabError, OSError, ValueError, KeyError) as exc:
         st.error(f"Could not read run {runs[run_id].label}: {exc}")
 if not results:
@@ -91,6 +95,7 @@ if len(set(labels)) < len(labels):  # two runs named alike: tell them apart by i
     for r in results:
         r.label = f"{r.label} ({r.id})"
 by_id = {r.id: r for r in results}
+parts.provenance_captions([runs[i] for i in chosen], by_id)
 
 # -- settings -------------------------------------------------------------------------------------
 st.subheader("Settings")

@@ -9,6 +9,7 @@ from core.errors import GenreLabError
 from core.predict import Predictor, check_upload_size, load_predictor, predict
 from core.runs import RunStatus
 from core.runs.kinds import training_runs
+from core.runs.provenance import accuracy_text, provenance_frame, settings_summary
 from core.runs.table import runs_frame
 from core.training.config import preset
 from core.training.execute import run_config
@@ -58,12 +59,9 @@ if not completed:
 
 table = runs_frame(completed)
 spec = dataset_spec()
-same = table[table["dataset"] == spec]
+same = table[table["source"] == spec]
 best = (same if len(same) else table).sort_values("mean_acc", ascending=False).iloc[0]["id"]
-labels = {
-    row.id: f"{row.name} · {row.framework} · {row.input} · acc {row.mean_acc:.3f}"
-    for row in table.itertuples()
-}
+labels = {row.id: f"{row.name} · {row.accuracy} · {row.settings}" for row in table.itertuples()}
 linked = st.query_params.get("run")
 if linked is not None and linked not in labels:
     st.warning(f"The linked run {linked!r} is not among the completed runs (deleted?).")
@@ -81,6 +79,19 @@ try:
 except GenreLabError as exc:
     st.error(str(exc))
     st.stop()
+
+run = predictor.run
+st.markdown(
+    f"**What this run learned from** · cross-validated accuracy **{accuracy_text(run.summary)}**"
+)
+st.caption(settings_summary(run.run_config))
+with st.expander("Provenance: dataset, folds, settings, versions"):
+    st.dataframe(provenance_frame(run), hide_index=True, width="stretch")
+if dataset is not None and run.run_config.dataset.spec != spec:
+    st.caption(
+        f"The dataset open in the sidebar ({dataset.name}) is not the one this run learned "
+        "from: its clips are new to the run."
+    )
 
 upload_tab, record_tab = st.tabs(["Upload a clip", "Record"])
 with upload_tab:
@@ -106,6 +117,8 @@ except GenreLabError as exc:
     st.error(f"**{clip.name}**: {exc}")
     st.stop()
 
+for warning in result.warnings:
+    st.warning(warning, icon=":material/warning:")
 left, right = st.columns([2, 3])
 with left:
     st.metric("Predicted genre", result.genre)
@@ -120,7 +133,8 @@ with right:
     st.plotly_chart(plots.genre_probabilities(result.probabilities), width="stretch", theme=None)
 st.caption(
     f"Mean over {len(predictor.models)} fold model(s) and {len(result.timeline)} "
-    f"segment(s) of the run's own input ({predictor.params.summary()})."
+    f"segment(s) of the run's own input ({predictor.params.summary()}); the run's "
+    f"cross-validated accuracy: {accuracy_text(run.summary)}."
 )
 if len(result.timeline) > 1:
     st.plotly_chart(plots.prediction_timeline(result.timeline), width="stretch", theme=None)

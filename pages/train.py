@@ -8,6 +8,7 @@ from core.errors import GenreLabError
 from core.splits import PROTOCOLS
 from core.training.config import FRAMEWORKS, PRESETS, available_frameworks, preset
 from core.training.execute import IMAGE_INPUTS, run_config
+from core.training.plan import check_plan
 from ui.access import can_edit, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.run_monitor import active_runs, runs_table
@@ -138,6 +139,10 @@ if st.button("Start training", type="primary", disabled=not (installed and can_e
         config = run_config(
             dataset_spec(), train, mel=mel, image_input=image_input, fingerprint=dataset.fingerprint
         )
+        plan = check_plan(config, dataset)
+        for warning in plan.warnings:
+            st.warning(warning)
+        plan.raise_errors()  # a protocol this dataset cannot use: refused before any work
         run = submit_training(config, name)
         st.success(
             f"Queued run `{run.id}`. It trains in a background process: you can leave "

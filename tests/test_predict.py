@@ -145,3 +145,41 @@ def test_command_line_prints_probabilities(predictor, tmp_path, capsys, monkeypa
     assert len(lines) == 2 and lines[0].split()[0] in ("low", "high")
     clip.write_bytes(b"garbage")
     assert main(["predict", predictor.run.id, str(clip)]) == 2
+
+
+def test_a_clip_shorter_than_a_model_input_is_refused_in_plain_words(predictor):
+    with pytest.raises(AudioError, match=r"0.01 s long, too short to classify.*reads 1 s"):
+        predict(predictor, _wav(_tone(0.01)))
+
+
+def test_a_demo_trained_run_warns_on_real_audio_and_low_rates_are_named(predictor, tmp_path):
+    import json
+    import shutil
+
+    from core.runs import load_run
+
+    result = predict(predictor, _wav(_tone(1.0)))
+    assert result.warnings == []  # like its training clips: nothing to warn about
+    low = predict(predictor, _wav(_tone(1.0, sr=8000), sr=8000))
+    assert any("recorded at 8000 Hz" in w and "4000 Hz" in w for w in low.warnings)
+    short = predict(predictor, _wav(_tone(0.4)))
+    assert any("learned from clips" in w and "about 1 s" in w for w in short.warnings)
+
+    demo = tmp_path / predictor.run.id
+    shutil.copytree(predictor.run.dir, demo)
+    summary = json.loads((demo / "summary.json").read_text())
+    summary["dataset"]["layout"] = "demo"  # as a run trained on the synthetic demo records it
+    (demo / "summary.json").write_text(json.dumps(summary))
+    warned = predict(load_predictor(load_run(demo.name, tmp_path)), _wav(_tone(1.0)))
+    assert any("synthetic demo" in w for w in warned.warnings)
+
+
+def test_undecodable_mp3_is_not_called_missing_and_names_no_python_object(predictor):
+    buf = io.BytesIO()
+    sf.write(buf, _tone(1.0), 22050, format="MP3")
+    for data in (buf.getvalue()[:200], b"\xff\xfb\x90\x00" * 500):
+        with pytest.raises(AudioError) as error:
+            predict(predictor, data)
+        message = str(error.value)
+        assert "Could not decode" in message and "does not exist" not in message
+        assert "BytesIO" not in message and "0x" not in message

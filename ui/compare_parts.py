@@ -15,12 +15,14 @@ from core.evaluation.comparison import (
     RunResults,
     compare,
     fold_table,
+    fold_table_with_sizes,
     scores_table,
     stats_table,
     with_clip_facts,
 )
 from core.evaluation.report import confusion_figures, figure_html
-from core.runs import load_run
+from core.runs import Run, load_run
+from core.runs.provenance import accuracy_text, provenance_text, settings_summary
 from ui.common import dataset_spec, play
 
 SCORE = st.column_config.NumberColumn(format="%.3f")
@@ -69,24 +71,45 @@ def table(
 
 
 def accuracy_section(results: list[RunResults]) -> None:
-    """Accuracy of every chosen run fold by fold, with mean and confidence interval."""
-    folds, stats = fold_table(results), stats_table(results)
-    figure(plots.fold_accuracy(folds, stats), "fold_accuracy")
-    left, right = st.columns(2)
-    with left:
-        table(
-            folds,
-            "accuracy_per_fold",
-            index=True,
-            column_config={c: SCORE for c in folds.columns},
-        )
-    with right:
-        table(
-            stats,
-            "accuracy_summary",
-            column_config={c: SCORE for c in ("mean", "std", "ci_low", "ci_high")},
-        )
-    st.caption("CI: 95% confidence interval of the mean (t distribution over the folds).")
+    """Accuracy of every chosen run fold by fold (with each fold's test clips), and its mean
+    with a confidence interval clipped to [0, 1] that says when the folds are too few."""
+    folds, stats = fold_table_with_sizes(results), stats_table(results)
+    figure(plots.fold_accuracy(fold_table(results), stats), "fold_accuracy")
+    table(
+        folds,
+        "accuracy_per_fold",
+        index=True,
+        column_config={
+            c: SCORE if c in {r.label for r in results} else st.column_config.NumberColumn()
+            for c in folds.columns
+        },
+    )
+    table(
+        stats,
+        "accuracy_summary",
+        column_config={c: SCORE for c in ("mean", "std", "ci_low", "ci_high")},
+    )
+    for note in dict.fromkeys(n for n in stats["note"] if n):
+        st.warning(note, icon=":material/info:")
+    st.caption(
+        "CI: 95% confidence interval of the mean (t distribution over the folds), clipped to "
+        "[0, 1]. Test clips: how many clips each fold's accuracy rests on."
+    )
+
+
+def provenance_captions(runs: list[Run], results: dict[str, RunResults]) -> None:
+    """Each chosen run's complete settings and cross-validated accuracy, one caption each, and
+    its full provenance in an expander."""
+    for run in runs:
+        if run.id in results:
+            st.caption(
+                f"**{results[run.id].label}** · {accuracy_text(run.summary)} · "
+                f"{settings_summary(run.run_config)}"
+            )
+    with st.expander("Provenance of the chosen runs: dataset, folds, settings, versions"):
+        for run in runs:
+            if run.id in results:
+                st.markdown(f"**{results[run.id].label}**  \n" + provenance_text(run))
 
 
 def statistics_section(a: RunResults, b: RunResults) -> None:

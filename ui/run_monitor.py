@@ -12,6 +12,7 @@ from core.runs.kinds import TRAIN
 from core.runs.table import runs_frame
 from ui.access import current_actor
 from ui.jobs import job_bar
+from ui.runs_table import RUN_COLUMN_CONFIG, RUN_COLUMNS
 
 
 def _show_active(run: Run) -> None:
@@ -87,12 +88,9 @@ def runs_table() -> None:
         st.caption("No runs yet.")
         return
     st.dataframe(
-        table.drop(columns=["dataset"]),
+        table,
         hide_index=True,
         width="stretch",
-        column_config={
-            "mean_acc": st.column_config.NumberColumn("mean acc", format="%.3f"),
-            "std_acc": st.column_config.NumberColumn("± std", format="%.3f"),
-            "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
-        },
+        column_order=RUN_COLUMNS,
+        column_config=RUN_COLUMN_CONFIG,
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from core.runs import Run, RunConfig
@@ -108,6 +109,11 @@ def provenance(run: Run) -> list[tuple[str, str]]:
         ("source", config.dataset.spec),
     ]
     return [(what, str(value)) for what, value in rows if value not in ("", None)]
+
+
+def provenance_frame(run: Run) -> pd.DataFrame:
+    """:func:`provenance` as a two-column table (``what``, ``value``)."""
+    return pd.DataFrame(provenance(run), columns=["what", "value"])
 
 
 def provenance_text(run: Run) -> str:
