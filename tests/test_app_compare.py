@@ -161,3 +161,42 @@ def test_report_from_real_runs(runs):
     results = [RunResults.from_run(load_run(i)) for i in runs]
     report = build_report(results)
     assert "learns" in report and "barely trained" in report and "McNemar" in report
+
+
+def test_a_run_is_renamed_tagged_annotated_and_deleted_in_the_manage_panel(tiny, runs):
+    import shutil
+
+    from core import settings
+    from core.runs import list_runs
+
+    copy_id = "20200101-000000-c0de"  # a copy of the first run, oldest of all
+    shutil.copytree(load_run(runs[0]).dir, settings.MODELS_DIR / copy_id)
+    at = _open(tiny)
+    at.selectbox(key="mg_run").set_value(copy_id).run()
+    at.text_input(key=f"mg_name_{copy_id}").set_value("managed copy").run()
+    at.button(key=f"mg_rename_{copy_id}").click().run()
+    assert not at.exception, at.exception
+    assert load_run(copy_id).name == "managed copy"
+    at.text_input(key=f"mg_tags_{copy_id}").set_value("baseline, copy").run()
+    at.button(key=f"mg_tag_{copy_id}").click().run()
+    at.text_area(key=f"mg_notes_{copy_id}").set_value("a copy to delete").run()
+    at.button(key=f"mg_note_{copy_id}").click().run()
+    assert (load_run(copy_id).tags, load_run(copy_id).notes) == (
+        ["baseline", "copy"],
+        "a copy to delete",
+    )
+    table = at.dataframe[0].value.set_index("id")
+    assert table.at[copy_id, "name"] == "managed copy"
+    assert table.at[copy_id, "tags"] == "baseline, copy"
+    assert list(table.columns[:5]) == ["name", "dataset", "preset", "protocol", "accuracy"]
+    at.multiselect(key="cmp_tags").set_value(["copy"]).run()
+    assert list(at.dataframe[0].value["id"]) == [copy_id]  # filtered by tag
+
+    delete = at.button(key=f"mg_delete_{copy_id}")
+    assert delete.disabled  # not before the confirmation
+    at.checkbox(key=f"mg_sure_{copy_id}").check().run()
+    at.button(key=f"mg_delete_{copy_id}").click().run()
+    assert not at.exception, at.exception
+    assert copy_id not in {r.id for r in list_runs()}
+    assert not (settings.MODELS_DIR / copy_id).exists()
+    assert copy_id not in set(at.dataframe[0].value["id"])

@@ -86,3 +86,33 @@ def test_the_chosen_run_is_in_the_url_and_a_link_opens_it(run):
     at.query_params["run"] = "deleted-run"
     at.run()
     assert any("deleted-run" in w.value for w in at.warning)
+
+
+def test_predict_shows_provenance_warns_for_a_demo_run_and_refuses_a_10_ms_clip(run, tmp_path):
+    import json
+    import shutil
+
+    from core import settings
+
+    demo_id = "20200101-000000-de70"  # the tones run, recorded as trained on the demo
+    shutil.copytree(run.dir, settings.MODELS_DIR / demo_id)
+    summary_path = settings.MODELS_DIR / demo_id / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    summary["dataset"]["layout"] = "demo"
+    summary_path.write_text(json.dumps(summary))
+    try:
+        at = _predict_page()
+        at.selectbox[0].set_value(demo_id).run()
+        assert not at.exception, at.exception
+        text = "\n".join(m.value for m in [*at.markdown, *at.caption])
+        assert "cross-validated accuracy" in text and "over 2 folds" in text
+        assert "torch, paper" in text  # the complete settings summary
+        at.get("file_uploader")[0].upload("song.wav", _wav(3.0), "audio/wav").run()
+        assert any("synthetic demo" in w.value for w in at.warning), [w.value for w in at.warning]
+        at.get("file_uploader")[0].upload("blip.wav", _wav(0.01), "audio/wav").run()
+        assert not at.exception, at.exception
+        [error] = at.error
+        assert "blip.wav" in error.value and "too short to classify" in error.value
+        assert not [m for m in at.metric if m.label == "Predicted genre"]
+    finally:
+        shutil.rmtree(settings.MODELS_DIR / demo_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from core.errors import GenreLabError
@@ -17,37 +19,60 @@ def manage_panel(runs: dict[str, Run]) -> None:
         if not runs:
             st.caption("No runs to manage.")
             return
+        ids, kept = list(runs), st.session_state.get("mg_kept")
         run_id = st.selectbox(
             "Run to manage",
-            list(runs),
+            ids,
+            index=ids.index(kept) if kept in ids else 0,  # a renamed run's option is redrawn
             format_func=lambda i: f"{runs[i].label} · {i}" if runs[i].name else i,
             key="mg_run",
         )
+        st.session_state["mg_kept"] = run_id
         run, actor = runs[run_id], current_actor()
         editable = allowed(actor, owner=run.user)
         if not editable:
             st.info(f"Only {run.user or 'its owner'} or an admin may change this run.")
+
+        def field(name: str) -> str:
+            return st.session_state.get(f"mg_{name}_{run_id}", "")
+
         left, right = st.columns(2)
         with left:
-            name = st.text_input("Name", value=run.name, key=f"mg_name_{run_id}")
-            if st.button("Save name", disabled=not editable, key=f"mg_rename_{run_id}"):
-                _act(lambda: rename_run(run_id, name, actor=actor), f"Renamed to {name or run_id}.")
-            tags = st.text_input(
+            st.text_input("Name", value=run.name, key=f"mg_name_{run_id}")
+            _button(
+                "Save name",
+                f"mg_rename_{run_id}",
+                editable,
+                lambda: rename_run(run_id, field("name"), actor=actor),
+                "Renamed.",
+            )
+            st.text_input(
                 "Tags (comma-separated)",
                 value=", ".join(run.tags),
                 key=f"mg_tags_{run_id}",
                 help="Short words to find and group runs by, e.g. baseline, paper, artist-folds",
             )
-            if st.button("Save tags", disabled=not editable, key=f"mg_tag_{run_id}"):
-                wanted = [t for t in tags.split(",") if t.strip()]
-                _act(
-                    lambda: tag_run(run_id, add=wanted, remove=run.tags, actor=actor),
-                    "Tags saved.",
-                )
+            _button(
+                "Save tags",
+                f"mg_tag_{run_id}",
+                editable,
+                lambda: tag_run(
+                    run_id,
+                    add=[t for t in field("tags").split(",") if t.strip()],
+                    remove=run.tags,
+                    actor=actor,
+                ),
+                "Tags saved.",
+            )
         with right:
-            notes = st.text_area("Notes", value=run.notes, key=f"mg_notes_{run_id}", height=108)
-            if st.button("Save notes", disabled=not editable, key=f"mg_note_{run_id}"):
-                _act(lambda: note_run(run_id, notes, actor=actor), "Notes saved.")
+            st.text_area("Notes", value=run.notes, key=f"mg_notes_{run_id}", height=108)
+            _button(
+                "Save notes",
+                f"mg_note_{run_id}",
+                editable,
+                lambda: note_run(run_id, field("notes"), actor=actor),
+                "Notes saved.",
+            )
         try:
             st.markdown(provenance_text(run))
         except GenreLabError as exc:
@@ -59,28 +84,37 @@ def manage_panel(runs: dict[str, Run]) -> None:
         )
         if run.status.active:
             st.caption("A queued or running run must be cancelled before it can be deleted.")
-        if st.button(
+        _button(
             "Delete run",
+            f"mg_delete_{run_id}",
+            editable and sure,
+            lambda: delete_run(run_id, actor=actor),
+            f"Deleted {run.label}.",
             type="primary",
             icon=":material/delete:",
-            disabled=not (editable and sure),
-            key=f"mg_delete_{run_id}",
-        ):
-            _act(lambda: delete_run(run_id, actor=actor), f"Deleted {run.label}.")
+        )
 
 
-def _act(action, done: str) -> None:
-    """Run ``action``; on success remember ``done`` for a toast and rerun the page."""
-    try:
-        action()
-    except GenreLabError as exc:
-        st.error(str(exc))
-        return
-    st.session_state["mg_done"] = done
-    st.rerun()
+def _button(
+    label: str, key: str, enabled: bool, action: Callable[[], object], done: str, **kwargs
+) -> None:
+    """A button whose click runs ``action`` before the page is drawn again (so the page shows
+    the change), remembering ``done`` or the error for :func:`show_done`."""
+
+    def click() -> None:
+        try:
+            action()
+        except GenreLabError as exc:
+            st.session_state["mg_error"] = str(exc)
+        else:
+            st.session_state["mg_done"] = done
+
+    st.button(label, key=key, disabled=not enabled, on_click=click, **kwargs)
 
 
 def show_done() -> None:
-    """The toast of the last change made in the panel, once."""
+    """The outcome of the last change made in the panel, once: a toast, or the error."""
     if done := st.session_state.pop("mg_done", None):
         st.toast(done, icon=":material/check:")
+    if error := st.session_state.pop("mg_error", None):
+        st.error(error)
