@@ -11,10 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import stat
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -22,6 +20,7 @@ from typing import IO, NoReturn
 
 from core.errors import ArchiveError
 from core.settings import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS, UNPACK_DIR
+from core.storage.publish import publishing
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip", ".tar.gz", ".tgz", ".tar")
 
@@ -96,29 +95,23 @@ def unpack_archive(
         raise ArchiveError(f"Cannot unpack into {dest}: a file of that name is in the way.")
     if not archive.is_file():
         raise ArchiveError(f"The archive {archive.name} does not exist.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
     try:
-        try:
+        with publishing(dest) as tmp:
             _extract(archive, tmp.resolve(), max_bytes, max_members)
-        except (
-            tarfile.TarError,
-            zipfile.BadZipFile,
-            zlib.error,
-            EOFError,
-            OSError,
-            RuntimeError,
-        ) as exc:  # RuntimeError: encrypted or unsupported zip members
-            raise ArchiveError(
-                f"Cannot unpack {archive.name}: it is corrupt or unreadable ({exc})."
-            ) from exc
-        try:
-            os.rename(tmp, dest)
-        except OSError as exc:
-            if not dest.is_dir():  # not a concurrent unpacking of the same archive
-                raise ArchiveError(f"Cannot move the unpacked files into {dest}: {exc}.") from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # gone already after a successful rename
+    except FileExistsError as exc:  # fine if a concurrent unpacking of it finished first
+        if not dest.is_dir():
+            raise ArchiveError(f"Cannot unpack {archive.name} into {dest}: {exc}.") from exc
+    except (
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        RuntimeError,
+    ) as exc:  # RuntimeError: encrypted or unsupported zip members
+        raise ArchiveError(
+            f"Cannot unpack {archive.name}: it is corrupt or unreadable ({exc})."
+        ) from exc
     return dest
 
 

@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -38,11 +37,11 @@ from core import settings
 from core.audio import load
 from core.audio.mel import MelParams, clip_features, single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
+from core.storage.publish import discard, publishing, remove_leftovers
 
 #: Bump when the stored arrays would change for equal params and files (invalidates old stores).
 STORE_VERSION = 1
 _META, _INDEX, _SKIPPED, _ARRAY = "meta.json", "index.csv", "skipped.csv", "X.npy"
-_TMP_PREFIX, _TRASH_PREFIX = ".tmp-", ".trash-"
 
 Progress = Callable[[int, int], None]
 StopSignal = threading.Event | Callable[[], bool]
@@ -117,18 +116,12 @@ def compute_features(
     if usable.empty:
         raise DatasetError("No readable audio clip in this dataset to compute features from.")
     root.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(root)
-    tmp = root / f"{_TMP_PREFIX}{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    remove_leftovers(root)
     try:
-        _build(tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers)
-        try:
-            os.rename(tmp, root / key)
-        except OSError:  # another process finished the same store first: use theirs
-            if not (root / key / _META).is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with publishing(root / key) as tmp:
+            _build(tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers)
+    except FileExistsError:  # another process finished the same store first: use theirs
+        pass
     return open_store(key, root)
 
 
@@ -190,9 +183,7 @@ def delete_store(key: str, root: str | Path | None = None) -> None:
     path = root / key
     if key.startswith(".") or "/" in key or not path.is_dir():
         raise DatasetError(f"No feature store {key!r} in {root}.")
-    trash = root / f"{_TRASH_PREFIX}{key}-{uuid.uuid4().hex[:8]}"
-    os.rename(path, trash)
-    shutil.rmtree(trash, ignore_errors=True)
+    discard(path)
 
 
 # -- building ----------------------------------------------------------------------------------
@@ -370,23 +361,3 @@ def _stopper(should_stop: StopSignal | None) -> Callable[[], bool]:
     if isinstance(should_stop, threading.Event):
         return should_stop.is_set
     return should_stop
-
-
-def _remove_abandoned(root: Path) -> None:
-    """Remove build folders of processes that died (a kill leaves them behind)."""
-    for path in root.glob(f"{_TMP_PREFIX}*"):
-        pid = path.name.split("-")[-2]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-    for path in root.glob(f"{_TRASH_PREFIX}*"):
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
