@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import csv
 import functools
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +36,7 @@ from scipy import signal
 from core.errors import DatasetError, ParamsError
 from core.genres import GENRES
 from core.settings import DEMO_DIR, SAMPLE_RATE
+from core.storage.publish import publishing
 
 SR = SAMPLE_RATE
 META_NAME = "demo_meta.csv"
@@ -93,16 +92,13 @@ def generate_demo(
         raise DatasetError(
             f"{dest} already exists and is not a demo dataset; choose an empty or new folder."
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-partial-", dir=dest.parent))
     try:
-        tracks = _plan(seed, int(clips_per_genre))
-        _write_audio(tmp, tracks, seed, int(round(seconds * SR)), progress)
-        _write_meta(tmp / META_NAME, tracks)
-        _write_readme(tmp / "README.md", seed, int(clips_per_genre), seconds, tracks)
-        _swap_into_place(tmp, dest)
+        with publishing(dest, replace=True) as tmp:  # an older demo dataset is swapped out
+            tracks = _plan(seed, int(clips_per_genre))
+            _write_audio(tmp, tracks, seed, int(round(seconds * SR)), progress)
+            _write_meta(tmp / META_NAME, tracks)
+            _write_readme(tmp / "README.md", seed, int(clips_per_genre), seconds, tracks)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
         _kit.cache_clear()  # ~1 MB per artist: not worth keeping in a long-lived app
     return dest
 
@@ -430,17 +426,6 @@ def _write_readme(
 
 def _replaceable(dest: Path) -> bool:
     return dest.is_dir() and (not any(dest.iterdir()) or (dest / META_NAME).is_file())
-
-
-def _swap_into_place(tmp: Path, dest: Path) -> None:
-    """Rename the finished folder to ``dest``, moving an older demo dataset aside first."""
-    old = None
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}-old-", dir=dest.parent))
-        os.replace(dest, old / dest.name)
-    os.replace(tmp, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- planted faults
