@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import time
 import zipfile
@@ -30,7 +29,8 @@ from core.dataset.archive import unpack_archive
 from core.errors import ArchiveError, GenreLabError
 from core.runs import Run, RunError, RunStatus, load_run, models_root, new_run_id, run_dir
 from core.runs.worker import DEFAULT_EXECUTOR
-from core.storage.atomic import atomic_path, fsync_dir
+from core.storage.atomic import atomic_path
+from core.storage.publish import publish, temp_dir
 
 #: Files of a run folder that travel, and the ones it must have.
 RUN_FILES: tuple[str, ...] = ("config.json", "meta.json", "status.json", "summary.json")
@@ -110,10 +110,9 @@ def import_runs(archive: str | os.PathLike, root: str | os.PathLike | None = Non
     """
     root = models_root(root)
     root.mkdir(parents=True, exist_ok=True)
-    staging = root / f".import-{secrets.token_hex(6)}"
+    staging = temp_dir(root / "import")
     try:
-        unpack_archive(Path(archive), staging)
-        folders = sorted(staging.iterdir())
+        folders = sorted(unpack_archive(Path(archive), staging / "runs").iterdir())
         if not folders:
             raise ArchiveError("The archive holds no runs.")
         for folder in folders:
@@ -133,7 +132,6 @@ def _move_in(folders: list[Path], root: Path) -> list[Run]:
         for path in moved:
             shutil.rmtree(path, ignore_errors=True)
         raise
-    fsync_dir(root)
     return [Run.from_dir(path) for path in moved]
 
 
@@ -144,11 +142,9 @@ def _rename_free(folder: Path, root: Path) -> Path:
         if target.exists():
             continue
         try:
-            os.rename(folder, target)  # fails if a run of that id appeared meanwhile
-        except OSError:
-            if target.exists():
-                continue
-            raise
+            publish(folder, target)
+        except FileExistsError:  # a run of that id appeared meanwhile
+            continue
         return target
     raise RunError(f"Could not find a free run id in {root}.")
 

@@ -20,7 +20,6 @@ listed.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import importlib.metadata
 import json
@@ -28,7 +27,6 @@ import os
 import platform
 import re
 import secrets
-import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,7 +37,9 @@ from typing import TYPE_CHECKING, Any
 
 from core import settings
 from core.errors import GenreLabError
-from core.storage.atomic import dumps, fsync_dir, open_atomic, to_jsonable, write_json
+from core.storage.atomic import dumps, open_atomic, to_jsonable, write_json
+from core.storage.lock import locked
+from core.storage.publish import discard, publishing
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -317,8 +317,7 @@ class Run:
 @contextlib.contextmanager
 def _locked(run_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on the run (for read-modify-write of its small files)."""
-    with open(run_dir / ".lock", "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
+    with locked(run_dir / ".lock"):
         yield
 
 
@@ -339,33 +338,24 @@ def create_run(
 ) -> Run:
     """Create a queued run holding ``config`` (plus ``library_versions`` unless given).
 
-    The folder is assembled as ``.tmp-<id>`` and renamed into place once complete.
+    The folder is assembled out of sight and published whole (:mod:`core.storage.publish`).
     """
     root, name = models_root(root), name.strip()
     root.mkdir(parents=True, exist_ok=True)
     config_text = dumps({"library_versions": library_versions(), **config})
     for _ in range(20):
         run_id = new_run_id()
-        tmp, final = root / f".tmp-{run_id}", root / run_id
         try:
-            tmp.mkdir()
+            with publishing(root / run_id) as tmp:  # fails if another run took this id meanwhile
+                run = Run(id=run_id, dir=tmp, config=json.loads(config_text), name=name, user=user)
+                run.created = datetime.now(UTC)
+                with open_atomic(tmp / "config.json") as f:
+                    f.write(config_text + "\n")
+                write_json(tmp / "meta.json", {"name": name, "user": user})
+                write_json(tmp / "status.json", run._status_dict())
         except FileExistsError:
             continue
-        run = Run(id=run_id, dir=tmp, config=json.loads(config_text), name=name, user=user)
-        run.created = datetime.now(UTC)
-        try:
-            with open_atomic(tmp / "config.json") as f:
-                f.write(config_text + "\n")
-            write_json(tmp / "meta.json", {"name": name, "user": user})
-            write_json(tmp / "status.json", run._status_dict())
-            os.rename(tmp, final)  # fails if another run took this id meanwhile
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if final.exists():
-                continue
-            raise
-        fsync_dir(root)
-        run.dir = final
+        run.dir = root / run_id
         return run
     raise RunError(f"Could not find a free run id in {root}.")
 
@@ -412,12 +402,10 @@ def rename_run(run_id: str, name: str, root: str | os.PathLike | None = None) ->
 def delete_run(run_id: str, root: str | os.PathLike | None = None) -> None:
     """Delete run ``run_id`` and its files; a queued or running run must be cancelled first."""
     run = load_run(run_id, root)
-    trash = run.dir.with_name(f".trash-{run.id}")
     with _locked(run.dir):
         run = Run.from_dir(run.dir)
         if run.status.active:
             raise RunError(
                 f"Run {run.label!r} is {run.status.value}: cancel it before deleting it."
             )
-        os.rename(run.dir, trash)
-    shutil.rmtree(trash, ignore_errors=True)
+        discard(run.dir)
