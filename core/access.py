@@ -16,8 +16,6 @@ Streamlit lives in ``pages/access.py``; this module never imports it.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import getpass
 import hashlib
 import hmac
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import GenreLabError, ParamsError
+from core.storage.lock import locked
 
 if TYPE_CHECKING:
     from core.runs import Run
@@ -302,17 +301,10 @@ def submit_job(
         raise AccessError("Your account is read-only: you can browse and predict, not train.")
     folder = models_root(root)
     folder.mkdir(parents=True, exist_ok=True)
-    with _lock(folder / ".submit.lock"):
+    with locked(folder / ".submit.lock"):
         if cap > 0:
             check_queue_cap(list_runs(folder), user, cap)
         return jobs.submit(config, name=name, user=user, root=root)
-
-
-@contextlib.contextmanager
-def _lock(path: Path):
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        yield
 
 
 # ---- command line --------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ The scheduler writes its log to ``ROOT/.scheduler.log``, each worker to its run'
 from __future__ import annotations
 
 import argparse
-import fcntl
 import math
 import os
 import signal
@@ -27,12 +26,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from core import settings
 from core.errors import ParamsError
 from core.runs import Run, RunStatus, create_run, list_runs, load_run, models_root
 from core.runs.worker import DEFAULT_EXECUTOR, check_executor
+from core.storage.lock import try_lock
+from core.storage.process import pid_alive
 
 #: Environment variable: how many jobs may run at once (default 1).
 CONCURRENCY_ENV = "GENRELAB_JOB_CONCURRENCY"
@@ -97,10 +97,10 @@ def ensure_scheduler(
     root = models_root(root).resolve()
     if not any(run.status.active for run in list_runs(root, details=False)):
         return False
-    lock = _try_lock(root)
+    lock = try_lock(root / LOCK_NAME)
     if lock is None:
         return False
-    lock.close()
+    lock.release()
     command = [sys.executable, "-m", "core.runs.jobs", "--root", str(root)]
     command += ["--concurrency", str(concurrency or default_concurrency())]
     if cancel_grace is not None:
@@ -116,17 +116,6 @@ def ensure_scheduler(
         )
     threading.Thread(target=proc.wait, daemon=True).start()  # reap it: no zombie
     return True
-
-
-def _try_lock(root: Path) -> IO | None:
-    """The scheduler lock, held (close the file to release it), or None if it is taken."""
-    f = open(root / LOCK_NAME, "a")  # noqa: SIM115 (held while the scheduler lives)
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.close()
-        return None
-    return f
 
 
 # ---- the scheduler ---------------------------------------------------------------------------
@@ -149,7 +138,7 @@ def run_scheduler(
     root = models_root(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     concurrency = concurrency or default_concurrency()
-    lock = _try_lock(root)
+    lock = try_lock(root / LOCK_NAME)
     if lock is None:
         return
     _log(f"scheduler started (pid {os.getpid()}, concurrency {concurrency})")
@@ -158,10 +147,10 @@ def run_scheduler(
         if not _step(root, workers, concurrency, cancel_grace):
             # Release, then look once more: a submit that found the lock still held relies on
             # this last look, and one that comes later finds the lock free and starts its own.
-            lock.close()
+            lock.release()
             if not any(r.status.active for r in list_runs(root, details=False)):
                 break
-            lock = _try_lock(root)
+            lock = try_lock(root / LOCK_NAME)
             if lock is None:
                 break
         time.sleep(poll)
@@ -262,18 +251,7 @@ def _signal_name(number: int) -> str:
 
 def _worker_alive(run: Run) -> bool:
     """Whether the worker pid recorded for ``run`` is still a worker of this run."""
-    if not run.pid:
-        return False
-    try:
-        os.kill(run.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a recycled pid belongs to another program; a zombie has an empty command line
-        return run.dir.name.encode() in Path(f"/proc/{run.pid}/cmdline").read_bytes()
-    except OSError:
-        return True  # no /proc: trust the pid
+    return bool(run.pid) and pid_alive(run.pid, marker=run.dir.name)
 
 
 def _log(message: str) -> None:
