@@ -17,7 +17,6 @@ The frameworks are imported only when a function needs one.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import Cancelled, ParamsError
+from core.storage.atomic import atomic_path
 from core.training.config import TrainConfig
 
 EpochCallback = Callable[[dict[str, Any]], None]
@@ -130,19 +130,15 @@ def save_weights(model: Any, path: str | Path) -> Path:
     """Save a model atomically: torch state dict (``.pt``) or Keras ``.keras`` file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
+    if framework_of(model) != "torch" and path.suffix != ".keras":
+        raise ParamsError(f"Keras models are saved as .keras files, not {path.name}")
+    with atomic_path(path) as tmp:  # keeps the suffix, which Keras insists on
         if framework_of(model) == "torch":
             import torch
 
             torch.save(model.state_dict(), tmp)
         else:
-            if path.suffix != ".keras":
-                raise ParamsError(f"Keras models are saved as .keras files, not {path.name}")
             model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
