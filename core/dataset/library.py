@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from core.dataset.archive import is_archive
 from core.errors import DatasetError
 from core.settings import DATA_DIR, DEMO_DIR, FEATURES_DIR, GTZAN_META_DIR, UNPACK_DIR
+from core.storage.atomic import write_bytes
 
 DEMO = "demo"
 UPLOAD_DIR = DATA_DIR / "uploads"
@@ -52,8 +51,5 @@ def save_upload(name: str, data: bytes, upload_dir: Path = UPLOAD_DIR) -> Path:
     digest = hashlib.sha256(data).hexdigest()[:16]
     target = upload_dir / f"{Path(name).name.removesuffix(suffix)}-{digest}{suffix}"
     if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=upload_dir, prefix=".upload-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
+        write_bytes(target, data)
     return target
