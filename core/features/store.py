@@ -1,6 +1,6 @@
 """Feature store: a dataset's features computed once per (files, MelParams), memory-mapped after.
 
-A store lives in ``<root>/<key>/`` (root: ``core.settings.FEATURES_DIR``), where ``key`` hashes
+A store lives in ``<root>/<key>/`` (root: the settings' ``features_dir``), where ``key`` hashes
 the parameters and every clip's path, size, modification time, track id and genre; changing any
 file or parameter gives another key, so stale features are never reused. Its files:
 
@@ -37,6 +37,7 @@ from core import settings
 from core.audio import load
 from core.audio.mel import MelParams, clip_features, single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
+from core.storage.atomic import atomic_path
 from core.storage.publish import discard, publishing, remove_leftovers
 
 #: Bump when the stored arrays would change for equal params and files (invalidates old stores).
@@ -92,7 +93,7 @@ def compute_features(
     manifest : one row per clip with columns ``track_id, path, genre, readable`` (and ``kind``,
         ``problem`` when present); unreadable and non-audio rows are skipped and reported.
     params : what to compute; must give a fixed shape per clip (``params.feature_shape``).
-    root : folder of the stores (default ``core.settings.FEATURES_DIR``).
+    root : folder of the stores (default: the settings' ``features_dir``).
     progress : called as ``progress(done, total)`` after each clip (only when computing).
     should_stop : a ``threading.Event`` or a callable; when set/true, stop and raise.
     workers : clips decoded and transformed in parallel (threads; torch runs one thread each).
@@ -191,7 +192,7 @@ _TEXT = {"track_id": str, "genre": str, "path": str, "problem": str}
 
 
 def _root(root: str | Path | None) -> Path:
-    return Path(root) if root is not None else settings.FEATURES_DIR
+    return Path(root) if root is not None else settings.current().features_dir
 
 
 def _plan_rows(manifest: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -334,15 +335,14 @@ def _one_clip(path: str, params: MelParams) -> tuple[np.ndarray, float] | str:
 def _compact(array: Path, keep: np.ndarray) -> None:
     """Drop the rows of clips that failed, copying row by row (memory stays bounded)."""
     src = np.load(array, mmap_mode="r")
-    out = array.with_name("compact.npy")
-    dst = np.lib.format.open_memmap(
-        out, mode="w+", dtype=src.dtype, shape=(int(keep.sum()), *src.shape[1:])
-    )
-    for j, i in enumerate(np.flatnonzero(keep)):
-        dst[j] = src[i]
-    dst.flush()
-    del src, dst
-    os.replace(out, array)
+    with atomic_path(array) as out:
+        dst = np.lib.format.open_memmap(
+            out, mode="w+", dtype=src.dtype, shape=(int(keep.sum()), *src.shape[1:])
+        )
+        for j, i in enumerate(np.flatnonzero(keep)):
+            dst[j] = src[i]
+        dst.flush()
+        del src, dst
 
 
 def _check_space(folder: Path, shape: tuple[int, ...], dtype: type) -> None:
