@@ -322,8 +322,8 @@ def _locked(run_dir: Path) -> Iterator[None]:
 
 
 def models_root(root: str | os.PathLike | None = None) -> Path:
-    """``root`` as a path, or ``settings.MODELS_DIR`` when it is None."""
-    return Path(root) if root is not None else settings.MODELS_DIR
+    """``root`` as a path, or the settings' ``models_dir`` when it is None."""
+    return Path(root) if root is not None else settings.current().models_dir
 
 
 def run_dir(run_id: str, root: str | os.PathLike | None = None) -> Path:
