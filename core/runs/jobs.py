@@ -28,14 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import settings
-from core.errors import ParamsError
 from core.runs import Run, RunStatus, create_run, list_runs, load_run, models_root
 from core.runs.worker import DEFAULT_EXECUTOR, check_executor
 from core.storage.lock import try_lock
 from core.storage.process import pid_alive
 
 #: Environment variable: how many jobs may run at once (default 1).
-CONCURRENCY_ENV = "GENRELAB_JOB_CONCURRENCY"
+CONCURRENCY_ENV = settings.ENV_VARS["job_concurrency"]
 #: Seconds a running job may ignore a cancel request before it is terminated.
 CANCEL_GRACE_S = 30.0
 #: Seconds between two looks at the queue.
@@ -46,10 +45,7 @@ LOG_NAME = ".scheduler.log"
 
 def default_concurrency() -> int:
     """Jobs run at once: ``GENRELAB_JOB_CONCURRENCY`` (default 1, at least 1)."""
-    value = os.environ.get(CONCURRENCY_ENV, "").strip() or "1"
-    if not value.isdigit() or int(value) < 1:
-        raise ParamsError(f"{CONCURRENCY_ENV} must be a whole number of at least 1, not {value!r}.")
-    return int(value)
+    return settings.current().job_concurrency
 
 
 def submit(
@@ -109,6 +105,7 @@ def ensure_scheduler(
         proc = subprocess.Popen(
             command,
             cwd=settings.ROOT,
+            env=settings.child_env(),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -189,7 +186,12 @@ def _start_worker(run: Run) -> _Worker | None:
     try:
         with open(run.dir / "worker.log", "ab") as log:
             proc = subprocess.Popen(
-                command, cwd=settings.ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                command,
+                cwd=settings.ROOT,
+                env=settings.child_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
             )
     except OSError as exc:
         _set_final(run, RunStatus.FAILED, f"Could not start a worker process: {exc}")
