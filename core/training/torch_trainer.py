@@ -39,7 +39,7 @@ def train_torch(
 ) -> FoldResult:
     """Train a ``SpectrogramCNN``; see ``core.training.train_fold``."""
     started = time.perf_counter()
-    torch.set_num_threads(settings.TRAIN_THREADS)
+    torch.set_num_threads(settings.current().train_threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     X, y = as_samples(X_train, y_train)
