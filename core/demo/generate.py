@@ -33,9 +33,10 @@ import pandas as pd
 import soundfile as sf
 from scipy import signal
 
+from core import settings
 from core.errors import DatasetError, ParamsError
 from core.genres import GENRES
-from core.settings import DEMO_DIR, SAMPLE_RATE
+from core.settings import SAMPLE_RATE
 from core.storage.publish import publishing
 
 SR = SAMPLE_RATE
@@ -54,7 +55,7 @@ Progress = Callable[[int, int], None]
 
 
 def generate_demo(
-    dest: Path = DEMO_DIR,
+    dest: Path | None = None,
     seed: int = 0,
     clips_per_genre: int = 20,
     seconds: float = 10.0,
@@ -87,7 +88,7 @@ def generate_demo(
         )
     if not seconds >= MIN_SECONDS:
         raise ParamsError(f"seconds must be at least {MIN_SECONDS} (got {seconds}).")
-    dest = Path(dest).expanduser().resolve()
+    dest = _dest(dest)
     if dest.exists() and not _replaceable(dest):
         raise DatasetError(
             f"{dest} already exists and is not a demo dataset; choose an empty or new folder."
@@ -104,7 +105,7 @@ def generate_demo(
 
 
 def ensure_demo(
-    dest: Path = DEMO_DIR,
+    dest: Path | None = None,
     progress: Progress | None = None,
     *,
     seed: int = 0,
@@ -116,7 +117,7 @@ def ensure_demo(
     A complete dataset is kept as it is, whatever settings made it; the keyword arguments are
     those of :func:`generate_demo` and only matter when it runs.
     """
-    dest = Path(dest).expanduser().resolve()
+    dest = _dest(dest)
     if not is_complete(dest):
         generate_demo(dest, seed, clips_per_genre, seconds, progress)
     return dest
@@ -137,14 +138,14 @@ def is_complete(dest: Path) -> bool:
     return len(sizes) == 1 and sizes.pop() > 44  # every clip has the same length
 
 
-def load_demo_truth(dest: Path = DEMO_DIR) -> pd.DataFrame:
+def load_demo_truth(dest: Path | None = None) -> pd.DataFrame:
     """The ground truth of a demo dataset (``demo_meta.csv``) as a DataFrame of strings.
 
     Columns: track_id, genre_label (the genre folder it is filed under), true_genre (what the
     audio is), artist, fault ('' or one of ``FAULT_KINDS``), related (';'-joined track ids of the
     other clips involved), detail (a sentence with the exact numbers).
     """
-    path = Path(dest) / META_NAME
+    path = _dest(dest) / META_NAME
     if not path.is_file():
         raise DatasetError(f"{path.parent} is not a demo dataset: {META_NAME} is missing.")
     try:
@@ -422,6 +423,11 @@ def _write_readme(
         "repetition name each other); `detail`, with exact times and sample indices.\n",
         encoding="utf-8",
     )
+
+
+def _dest(dest: Path | None) -> Path:
+    """``dest`` in full, or the demo folder of the settings when it is None."""
+    return Path(dest).expanduser().resolve() if dest is not None else settings.current().demo_dir
 
 
 def _replaceable(dest: Path) -> bool:
