@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import settings
 from core.access import (
     EDITOR,
     VIEWER,
@@ -311,7 +310,7 @@ def test_invalid_settings_stop_the_app_with_a_message():
 
 
 def test_open_app_in_hosted_mode(monkeypatch, tmp_path):
-    monkeypatch.setattr(settings, "HOSTED", True)
+    monkeypatch.setenv("GENRELAB_HOSTED", "1")
     at = app()
     at.query_params["dataset"] = str(tmp_path)
     at.run()

@@ -76,7 +76,8 @@ def can_edit() -> bool:
 
 def submit_training(config: dict, name: str) -> Run:
     """Queue a run for this session's user, within hosted mode's per-user cap."""
-    cap = settings.MAX_QUEUED_PER_USER if settings.HOSTED else 0
+    config = settings.current()
+    cap = config.max_queued_per_user if config.hosted else 0
     role = st.session_state.get(_ROLE, EDITOR)
     return submit_job(config, name, current_user(), role, cap)
 
@@ -91,7 +92,7 @@ def _secrets() -> dict:
 def _identify(config: AccessConfig) -> tuple[str | None, str]:
     """``(user, role)`` of this session, user None while nobody is logged in."""
     if config.open:
-        return ("guest" if settings.HOSTED else getpass.getuser()), EDITOR
+        return ("guest" if settings.current().hosted else getpass.getuser()), EDITOR
     if config.providers and st.user.get("is_logged_in"):
         return str(st.user.get("email") or st.user.get("name") or "unknown"), EDITOR
     if config.has_password and _PASSWORD_LOGIN in st.session_state:

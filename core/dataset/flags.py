@@ -1,7 +1,7 @@
 """Detector results saved as flags on a dataset, joined onto its manifest as ``detected_faults``.
 
-One CSV per dataset folder under ``DATA_DIR/flags/`` (``track_id, detected_faults, related``),
-written atomically; training can then leave flagged clips out.
+One CSV per dataset folder in the settings' ``flags_dir`` (``track_id, detected_faults,
+related``), written atomically; training can then leave flagged clips out.
 """
 
 from __future__ import annotations
@@ -11,29 +11,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.settings import DATA_DIR
+from core import settings
 from core.storage.atomic import write_text
 
 FLAG_COLUMNS = ["track_id", "detected_faults", "related"]
 
 
-def flags_path(dataset_root: Path, data_dir: Path = DATA_DIR) -> Path:
+def flags_path(dataset_root: Path) -> Path:
     """Where the flags of the dataset at ``dataset_root`` are kept."""
     digest = hashlib.sha256(str(Path(dataset_root).resolve()).encode()).hexdigest()[:12]
-    return data_dir / "flags" / f"{Path(dataset_root).name}-{digest}.csv"
+    return settings.current().flags_dir / f"{Path(dataset_root).name}-{digest}.csv"
 
 
-def save_flags(dataset_root: Path, flags: pd.DataFrame, data_dir: Path = DATA_DIR) -> Path:
+def save_flags(dataset_root: Path, flags: pd.DataFrame) -> Path:
     """Save detector flags (``flags_for_manifest`` output) for a dataset; returns the file."""
-    path = flags_path(dataset_root, data_dir)
+    path = flags_path(dataset_root)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, flags.reindex(columns=FLAG_COLUMNS, fill_value="").to_csv(index=False))
     return path
 
 
-def load_flags(dataset_root: Path, data_dir: Path = DATA_DIR) -> pd.DataFrame | None:
+def load_flags(dataset_root: Path) -> pd.DataFrame | None:
     """The saved flags of a dataset, or None if none were saved."""
-    path = flags_path(dataset_root, data_dir)
+    path = flags_path(dataset_root)
     if not path.is_file():
         return None
     return pd.read_csv(path, dtype=str, keep_default_na=False)

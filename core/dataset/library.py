@@ -5,17 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from core import settings
 from core.dataset.archive import is_archive
 from core.errors import DatasetError
-from core.settings import DATA_DIR, DEMO_DIR, FEATURES_DIR, GTZAN_META_DIR, UNPACK_DIR
+from core.settings import GTZAN_META_DIR
 from core.storage.atomic import write_bytes
 
 DEMO = "demo"
-UPLOAD_DIR = DATA_DIR / "uploads"
-#: Folders of ``data/`` that hold something else than a dataset (the demo is listed on its own).
-_NOT_DATASETS = {
-    p.name for p in (GTZAN_META_DIR, FEATURES_DIR, UNPACK_DIR, UPLOAD_DIR, DEMO_DIR)
-} | {"downloads", "flags"}
 
 
 def resolve(spec: str | Path) -> Path:
@@ -23,30 +19,33 @@ def resolve(spec: str | Path) -> Path:
     if str(spec) == DEMO:
         from core.demo import ensure_demo
 
-        return ensure_demo(DEMO_DIR)
+        return ensure_demo()
     return Path(spec).expanduser()
 
 
-def local_datasets(data_dir: Path = DATA_DIR) -> list[Path]:
+def local_datasets() -> list[Path]:
     """Folders under ``data/`` (and unpacked archives) that may hold a dataset, by name."""
+    s = settings.current()
+    # Folders of data/ that hold something else than a dataset (the demo is listed on its own).
+    others = (GTZAN_META_DIR, s.features_dir, s.unpack_dir, s.uploads_dir, s.demo_dir, s.flags_dir)
+    not_datasets = {p.name for p in others} | {"downloads"}
     found: list[Path] = []
-    for parent in (data_dir, data_dir / UNPACK_DIR.name):
+    for parent in (s.data_dir, s.unpack_dir):
         if parent.is_dir():
             found += sorted(
                 p
                 for p in parent.iterdir()
-                if p.is_dir()
-                and not p.name.startswith((".", "tmp"))
-                and p.name not in _NOT_DATASETS
+                if p.is_dir() and not p.name.startswith((".", "tmp")) and p.name not in not_datasets
             )
     return found
 
 
-def save_upload(name: str, data: bytes, upload_dir: Path = UPLOAD_DIR) -> Path:
+def save_upload(name: str, data: bytes) -> Path:
     """Store an uploaded archive under a content-addressed name, atomically; return its path."""
     suffix = "".join(Path(name).suffixes[-2:]).lower()
     if not is_archive(Path(f"x{suffix}")):
         raise DatasetError(f"{name} is not a .zip or .tar.gz archive.")
+    upload_dir = settings.current().uploads_dir
     upload_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(data).hexdigest()[:16]
     target = upload_dir / f"{Path(name).name.removesuffix(suffix)}-{digest}{suffix}"
