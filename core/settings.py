@@ -41,8 +41,44 @@ IMAGE_EXTENSIONS: tuple[str, ...] = (".png",)
 _STREAMLIT_UPLOAD_ENV = "STREAMLIT_SERVER_MAX_UPLOAD_SIZE"
 
 
-def _setting(env: str, default: Any = None, minimum: float | None = None) -> Any:
-    return field(default=default, metadata={"env": env, "min": minimum})
+def _path(var: str, raw: str) -> Path:
+    return Path(raw).expanduser().resolve()
+
+
+def _flag(var: str, raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ParamsError(f"{var} must be 1 or 0 (true or false), not {raw!r}.")
+    return value in ("1", "true", "yes", "on")
+
+
+def _int(var: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ParamsError(f"{var} must be a whole number, not {raw!r}.") from None
+
+
+def _float(var: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ParamsError(f"{var} must be a number, not {raw!r}.") from None
+
+
+def _names(var: str, raw: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
+def _text(var: str, raw: str) -> str:
+    return raw
+
+
+def _setting(
+    env: str, parse: Callable[[str, str], Any], default: Any = None, minimum: float | None = None
+) -> Any:
+    """A field read from the environment variable ``env`` by ``parse(env, raw)``."""
+    return field(default=default, metadata={"env": env, "parse": parse, "min": minimum})
 
 
 @dataclass(frozen=True)
@@ -54,31 +90,33 @@ class Settings:
     """
 
     #: ``GENRELAB_DATA_DIR``: datasets, unpacked archives, uploads, feature stores, flags.
-    data_dir: Path = _setting("GENRELAB_DATA_DIR", ROOT / "data")
+    data_dir: Path = _setting("GENRELAB_DATA_DIR", _path, ROOT / "data")
     #: ``GENRELAB_MODELS_DIR``: one folder per run.
-    models_dir: Path = _setting("GENRELAB_MODELS_DIR", ROOT / "models")
+    models_dir: Path = _setting("GENRELAB_MODELS_DIR", _path, ROOT / "models")
     #: ``GENRELAB_HOSTED=1``, for a server others use: datasets only from the data folder, the
     #: demo or uploaded archives; smaller upload and archive limits; a job cap per user.
-    hosted: bool = _setting("GENRELAB_HOSTED", False)
+    hosted: bool = _setting("GENRELAB_HOSTED", _flag, False)
     #: Hosted mode: most jobs one user may have queued or running at once (0: no limit).
-    max_queued_per_user: int = _setting("GENRELAB_MAX_QUEUED_PER_USER", 3, minimum=0)
+    max_queued_per_user: int = _setting("GENRELAB_MAX_QUEUED_PER_USER", _int, 3, minimum=0)
     #: Threads a training process gives its framework (PyTorch intra-op, TensorFlow intra-op).
-    train_threads: int = _setting("GENRELAB_TRAIN_THREADS", 2, minimum=1)
+    train_threads: int = _setting("GENRELAB_TRAIN_THREADS", _int, 2, minimum=1)
     #: Jobs run at once by the scheduler.
-    job_concurrency: int = _setting("GENRELAB_JOB_CONCURRENCY", 1, minimum=1)
+    job_concurrency: int = _setting("GENRELAB_JOB_CONCURRENCY", _int, 1, minimum=1)
     #: Most MB an archive may unpack to (default 4096, 2048 hosted).
-    max_archive_mb: int | None = _setting("GENRELAB_MAX_ARCHIVE_MB", minimum=1)
+    max_archive_mb: int | None = _setting("GENRELAB_MAX_ARCHIVE_MB", _int, minimum=1)
     #: Most members an archive may hold.
-    max_archive_members: int = _setting("GENRELAB_MAX_ARCHIVE_MEMBERS", 20000, minimum=1)
+    max_archive_members: int = _setting("GENRELAB_MAX_ARCHIVE_MEMBERS", _int, 20000, minimum=1)
     #: Largest upload in MB, which core enforces too (default Streamlit's limit, at most 200
     #: hosted).
-    max_upload_mb: int | None = _setting("GENRELAB_MAX_UPLOAD_MB", minimum=1)
+    max_upload_mb: int | None = _setting("GENRELAB_MAX_UPLOAD_MB", _int, minimum=1)
     #: Longest stretch of one uploaded clip that is analysed, in seconds.
-    max_analysis_seconds: float = _setting("GENRELAB_MAX_ANALYSIS_SECONDS", 600.0, minimum=1)
+    max_analysis_seconds: float = _setting(
+        "GENRELAB_MAX_ANALYSIS_SECONDS", _float, 600.0, minimum=1
+    )
     #: Top-level packages job executors may come from (comma separated).
-    executor_packages: tuple[str, ...] = _setting("GENRELAB_EXECUTOR_PACKAGES", ("core",))
+    executor_packages: tuple[str, ...] = _setting("GENRELAB_EXECUTOR_PACKAGES", _names, ("core",))
     #: Where ``python -m core dataset download`` fetches GTZAN (None: the public archive).
-    gtzan_url: str | None = _setting("GENRELAB_GTZAN_URL")
+    gtzan_url: str | None = _setting("GENRELAB_GTZAN_URL", _text)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -137,7 +175,7 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = environ.get(f.metadata["env"], "").strip()
             if raw:
-                values[f.name] = _PARSERS[f.name](f.metadata["env"], raw)
+                values[f.name] = f.metadata["parse"](f.metadata["env"], raw)
         return cls(**values)
 
     def to_env(self) -> dict[str, str]:
@@ -157,53 +195,6 @@ class Settings:
         return env
 
 
-def _path(var: str, raw: str) -> Path:
-    return Path(raw).expanduser().resolve()
-
-
-def _flag(var: str, raw: str) -> bool:
-    value = raw.lower()
-    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-        raise ParamsError(f"{var} must be 1 or 0 (true or false), not {raw!r}.")
-    return value in ("1", "true", "yes", "on")
-
-
-def _int(var: str, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ParamsError(f"{var} must be a whole number, not {raw!r}.") from None
-
-
-def _float(var: str, raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        raise ParamsError(f"{var} must be a number, not {raw!r}.") from None
-
-
-def _names(var: str, raw: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in raw.split(",") if p.strip())
-
-
-def _text(var: str, raw: str) -> str:
-    return raw
-
-
-_PARSERS: dict[str, Callable[[str, str], Any]] = {
-    "data_dir": _path,
-    "models_dir": _path,
-    "hosted": _flag,
-    "max_queued_per_user": _int,
-    "train_threads": _int,
-    "job_concurrency": _int,
-    "max_archive_mb": _int,
-    "max_archive_members": _int,
-    "max_upload_mb": _int,
-    "max_analysis_seconds": _float,
-    "executor_packages": _names,
-    "gtzan_url": _text,
-}
 #: The environment variable of every setting, by field name.
 ENV_VARS: dict[str, str] = {f.name: f.metadata["env"] for f in dataclasses.fields(Settings)}
 

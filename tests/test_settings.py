@@ -97,3 +97,12 @@ def test_unset_and_empty_variables_keep_defaults(monkeypatch):
     monkeypatch.delenv("GENRELAB_JOB_CONCURRENCY")
     assert settings.current().train_threads == 2 and settings.current().job_concurrency == 1
     assert isinstance(settings.current().data_dir, Path)
+
+
+def test_app_shows_an_invalid_setting_by_name(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("GENRELAB_JOB_CONCURRENCY", "two")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    assert not at.exception, at.exception
+    assert any("GENRELAB_JOB_CONCURRENCY" in e.value for e in at.error)

@@ -42,6 +42,11 @@ def access_gate(pages: Sequence[StreamlitPage] = ()) -> str:
     list appears and a deep link (``/train``) opens its page once the user is in.
     """
     try:
+        settings.current()  # every page reads them: one clear message here if one is invalid
+    except GenreLabError as exc:
+        st.error(f"Genre Lab's settings are invalid: {exc}")
+        st.stop()
+    try:
         config = read_config(_secrets())
     except GenreLabError as exc:
         st.error(f"Genre Lab's access settings are invalid: {exc}")
