@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core import settings
 from core.runs import Run, RunStatus, create_run, list_runs, load_run, models_root
@@ -101,18 +102,24 @@ def ensure_scheduler(
     command += ["--concurrency", str(concurrency or default_concurrency())]
     if cancel_grace is not None:
         command += ["--cancel-grace", str(cancel_grace)]
-    with open(root / LOG_NAME, "ab") as log:
-        proc = subprocess.Popen(
+    proc = _spawn(command, root / LOG_NAME, start_new_session=True)
+    threading.Thread(target=proc.wait, daemon=True).start()  # reap it: no zombie
+    return True
+
+
+def _spawn(command: list[str], log: Path, **popen: Any) -> subprocess.Popen:
+    """Start ``command`` from the checkout with this process's settings, output appended to
+    ``log``."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
             command,
             cwd=settings.ROOT,
             env=settings.child_env(),
             stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdout=out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            **popen,
         )
-    threading.Thread(target=proc.wait, daemon=True).start()  # reap it: no zombie
-    return True
 
 
 # ---- the scheduler ---------------------------------------------------------------------------
@@ -184,15 +191,7 @@ def _step(root: Path, workers: dict[str, _Worker], concurrency: int, grace: floa
 def _start_worker(run: Run) -> _Worker | None:
     command = [sys.executable, "-m", "core.runs.worker", str(run.dir)]
     try:
-        with open(run.dir / "worker.log", "ab") as log:
-            proc = subprocess.Popen(
-                command,
-                cwd=settings.ROOT,
-                env=settings.child_env(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-            )
+        proc = _spawn(command, run.dir / "worker.log")
     except OSError as exc:
         _set_final(run, RunStatus.FAILED, f"Could not start a worker process: {exc}")
         return None
