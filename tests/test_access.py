@@ -192,9 +192,7 @@ def jobs_root(tmp_path, monkeypatch):
             jobs.cancel(run.id, root)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        lock = jobs._try_lock(root)
-        if lock is not None:
-            lock.close()
+        if not jobs.scheduler_running(root):
             break
         time.sleep(0.1)
 

@@ -94,10 +94,8 @@ def ensure_scheduler(
     root = models_root(root).resolve()
     if not any(run.status.active for run in list_runs(root, details=False)):
         return False
-    lock = try_lock(root / LOCK_NAME)
-    if lock is None:
+    if scheduler_running(root):
         return False
-    lock.release()
     command = [sys.executable, "-m", "core.runs.jobs", "--root", str(root)]
     command += ["--concurrency", str(concurrency or default_concurrency())]
     if cancel_grace is not None:
@@ -105,6 +103,18 @@ def ensure_scheduler(
     proc = _spawn(command, root / LOG_NAME, start_new_session=True)
     threading.Thread(target=proc.wait, daemon=True).start()  # reap it: no zombie
     return True
+
+
+def scheduler_running(root: str | os.PathLike | None = None) -> bool:
+    """Whether a scheduler holds ``root`` now (its lock is taken)."""
+    root = models_root(root)
+    if not root.is_dir():
+        return False
+    lock = try_lock(root / LOCK_NAME)
+    if lock is None:
+        return True
+    lock.release()
+    return False
 
 
 def _spawn(command: list[str], log: Path, **popen: Any) -> subprocess.Popen:
