@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from core import settings
-from core.runs import Run, RunStatus, create_run, list_runs, load_run, models_root
-from core.runs.worker import DEFAULT_EXECUTOR, check_executor
+from core.runs import Run, RunStatus, create_run, files, list_runs, load_run, models_root
+from core.runs.config import RunConfig
+from core.runs.worker import check_executor
 from core.storage.lock import try_lock
 from core.storage.process import pid_alive
 
@@ -50,7 +51,7 @@ def default_concurrency() -> int:
 
 
 def submit(
-    config: dict,
+    config: RunConfig | dict,
     name: str = "",
     user: str = "",
     root: str | os.PathLike | None = None,
@@ -58,11 +59,11 @@ def submit(
 ) -> Run:
     """Queue a training run for ``config`` and make sure the scheduler will start it.
 
-    ``config["executor"]`` (default ``core.training.execute:execute_run``) names the function
+    ``config.executor`` (default ``core.training.execute:execute_run``) names the function
     that does the work; see :mod:`core.runs.worker`. ``concurrency`` only applies when this
     call starts the scheduler (default from ``GENRELAB_JOB_CONCURRENCY``).
     """
-    check_executor(config.get("executor", DEFAULT_EXECUTOR))
+    check_executor(RunConfig.coerce(config).executor)
     run = create_run(config, name=name, user=user, root=root)
     ensure_scheduler(root, concurrency)
     return run
@@ -201,7 +202,7 @@ def _step(root: Path, workers: dict[str, _Worker], concurrency: int, grace: floa
 def _start_worker(run: Run) -> _Worker | None:
     command = [sys.executable, "-m", "core.runs.worker", str(run.dir)]
     try:
-        proc = _spawn(command, run.dir / "worker.log")
+        proc = _spawn(command, run.dir / files.WORKER_LOG)
     except OSError as exc:
         _set_final(run, RunStatus.FAILED, f"Could not start a worker process: {exc}")
         return None
@@ -212,7 +213,7 @@ def _start_worker(run: Run) -> _Worker | None:
 def _enforce_cancel(worker: _Worker, grace: float) -> None:
     """SIGTERM a worker that ignores a cancel request for ``grace`` s, SIGKILL after 2x."""
     try:
-        requested = (worker.run.dir / "cancel").stat().st_mtime
+        requested = (worker.run.dir / files.CANCEL).stat().st_mtime
     except OSError:
         return
     if worker.terminated_at is None:
