@@ -30,8 +30,6 @@ from typing import Any
 from core.errors import ParamsError
 
 ROOT = Path(__file__).resolve().parent.parent
-#: GTZAN's published metadata, shipped with the code (not a setting).
-GTZAN_META_DIR: Path = ROOT / "data" / "gtzan"
 #: Sample rate every clip is decoded to (GTZAN's own rate).
 SAMPLE_RATE: int = 22050
 #: Audio file extensions recognised in folder-per-label datasets.

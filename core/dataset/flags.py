@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from core import settings
+from core.access import Actor, authorize
 from core.storage.atomic import write_text
 
 FLAG_COLUMNS = ["track_id", "detected_faults", "related"]
@@ -23,8 +24,12 @@ def flags_path(dataset_root: Path) -> Path:
     return settings.current().flags_dir / f"{Path(dataset_root).name}-{digest}.csv"
 
 
-def save_flags(dataset_root: Path, flags: pd.DataFrame) -> Path:
-    """Save detector flags (``flags_for_manifest`` output) for a dataset; returns the file."""
+def save_flags(dataset_root: Path, flags: pd.DataFrame, actor: Actor | None = None) -> Path:
+    """Save detector flags (``flags_for_manifest`` output) for a dataset; returns the file.
+
+    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
+    """
+    authorize(actor, "save flags")
     path = flags_path(dataset_root)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, flags.reindex(columns=FLAG_COLUMNS, fill_value="").to_csv(index=False))

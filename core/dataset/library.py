@@ -6,9 +6,9 @@ import hashlib
 from pathlib import Path
 
 from core import settings
+from core.access import Actor, authorize
 from core.dataset.archive import is_archive
 from core.errors import DatasetError
-from core.settings import GTZAN_META_DIR
 from core.storage.atomic import write_bytes
 
 DEMO = "demo"
@@ -27,7 +27,7 @@ def local_datasets() -> list[Path]:
     """Folders under ``data/`` (and unpacked archives) that may hold a dataset, by name."""
     s = settings.current()
     # Folders of data/ that hold something else than a dataset (the demo is listed on its own).
-    others = (GTZAN_META_DIR, s.features_dir, s.unpack_dir, s.uploads_dir, s.demo_dir, s.flags_dir)
+    others = (s.features_dir, s.unpack_dir, s.uploads_dir, s.demo_dir, s.flags_dir)
     not_datasets = {p.name for p in others} | {"downloads"}
     found: list[Path] = []
     for parent in (s.data_dir, s.unpack_dir):
@@ -40,8 +40,12 @@ def local_datasets() -> list[Path]:
     return found
 
 
-def save_upload(name: str, data: bytes) -> Path:
-    """Store an uploaded archive under a content-addressed name, atomically; return its path."""
+def save_upload(name: str, data: bytes, actor: Actor | None = None) -> Path:
+    """Store an uploaded archive under a content-addressed name, atomically; return its path.
+
+    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
+    """
+    authorize(actor, "upload datasets")
     suffix = "".join(Path(name).suffixes[-2:]).lower()
     if not is_archive(Path(f"x{suffix}")):
         raise DatasetError(f"{name} is not a .zip or .tar.gz archive.")
