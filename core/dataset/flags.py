@@ -6,6 +6,7 @@ related``), written atomically; training can then leave flagged clips out.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -18,27 +19,36 @@ from core.storage.atomic import write_text
 FLAG_COLUMNS = ["track_id", "detected_faults", "related"]
 
 
-def flags_path(dataset_root: Path) -> Path:
-    """Where the flags of the dataset at ``dataset_root`` are kept."""
+def flags_path(dataset_root: Path, data_dir: Path | None = None) -> Path:
+    """Where the flags of the dataset at ``dataset_root`` are kept (in ``data_dir``, default
+    the settings' data folder)."""
     digest = hashlib.sha256(str(Path(dataset_root).resolve()).encode()).hexdigest()[:12]
-    return settings.current().flags_dir / f"{Path(dataset_root).name}-{digest}.csv"
+    config = settings.current()
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=Path(data_dir))
+    return config.flags_dir / f"{Path(dataset_root).name}-{digest}.csv"
 
 
-def save_flags(dataset_root: Path, flags: pd.DataFrame, actor: Actor | None = None) -> Path:
+def save_flags(
+    dataset_root: Path,
+    flags: pd.DataFrame,
+    data_dir: Path | None = None,
+    actor: Actor | None = None,
+) -> Path:
     """Save detector flags (``flags_for_manifest`` output) for a dataset; returns the file.
 
     ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
     """
     authorize(actor, "save flags")
-    path = flags_path(dataset_root)
+    path = flags_path(dataset_root, data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, flags.reindex(columns=FLAG_COLUMNS, fill_value="").to_csv(index=False))
     return path
 
 
-def load_flags(dataset_root: Path) -> pd.DataFrame | None:
+def load_flags(dataset_root: Path, data_dir: Path | None = None) -> pd.DataFrame | None:
     """The saved flags of a dataset, or None if none were saved."""
-    path = flags_path(dataset_root)
+    path = flags_path(dataset_root, data_dir)
     if not path.is_file():
         return None
     return pd.read_csv(path, dtype=str, keep_default_na=False)

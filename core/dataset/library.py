@@ -40,8 +40,11 @@ def local_datasets() -> list[Path]:
     return found
 
 
-def save_upload(name: str, data: bytes, actor: Actor | None = None) -> Path:
-    """Store an uploaded archive under a content-addressed name, atomically; return its path.
+def save_upload(
+    name: str, data: bytes, upload_dir: Path | None = None, actor: Actor | None = None
+) -> Path:
+    """Store an uploaded archive under a content-addressed name, atomically; return its path
+    (in ``upload_dir``, default the settings' ``uploads_dir``).
 
     ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
     """
@@ -49,7 +52,7 @@ def save_upload(name: str, data: bytes, actor: Actor | None = None) -> Path:
     suffix = "".join(Path(name).suffixes[-2:]).lower()
     if not is_archive(Path(f"x{suffix}")):
         raise DatasetError(f"{name} is not a .zip or .tar.gz archive.")
-    upload_dir = settings.current().uploads_dir
+    upload_dir = Path(upload_dir) if upload_dir is not None else settings.current().uploads_dir
     upload_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(data).hexdigest()[:16]
     target = upload_dir / f"{Path(name).name.removesuffix(suffix)}-{digest}{suffix}"
