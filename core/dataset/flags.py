@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from core import settings
-from core.access import Actor, authorize
+from core.policy import Actor, authorize
 from core.storage.atomic import write_text
 
 FLAG_COLUMNS = ["track_id", "detected_faults", "related"]

@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 
 from core import settings
-from core.access import Actor, authorize
 from core.audio import load
 from core.audio.clip import clip_features
 from core.audio.mel import MelParams, single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
+from core.policy import Actor, authorize
 from core.storage.atomic import atomic_path
 from core.storage.publish import discard, publishing, remove_leftovers
 

@@ -37,7 +37,7 @@ from core.storage.lock import try_lock
 from core.storage.process import pid_alive
 
 if TYPE_CHECKING:
-    from core.access import Actor
+    from core.policy import Actor
 
 #: Environment variable: how many jobs may run at once (default 1).
 CONCURRENCY_ENV = settings.ENV_VARS["job_concurrency"]
@@ -82,7 +82,7 @@ def cancel(run_id: str, root: str | os.PathLike | None = None, actor: Actor | No
     who cancelled is recorded as a ``cancelled_by`` event. A finished job is left as it is.
     Returns the run as it is now.
     """
-    from core.access import authorize
+    from core.policy import authorize
 
     run = load_run(run_id, root)
     if run.status.active:
