@@ -24,7 +24,8 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.audio.mel import PRESETS, MelParams, mel_fast, segments  # noqa: E402
+from core.audio.mel import PRESETS, MelParams, segments  # noqa: E402
+from core.audio.mel_fast import mel_fast  # noqa: E402
 from core.features import compute_features  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "gtzan" / "audio_sample"

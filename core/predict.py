@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from core import audio
-from core.audio.mel import PRESETS, MelParams, clip_features, single_threaded_torch
+from core.audio.mel import PRESETS, MelParams, clip_features
+from core.audio.mel_fast import single_threaded_torch
 from core.errors import AudioError, GenreLabError
 from core.runs import Run, RunStatus, load_run
 from core.settings import MAX_ANALYSIS_SECONDS, MAX_UPLOAD_BYTES

@@ -36,7 +36,8 @@ import pandas as pd
 
 from core import settings
 from core.audio import load
-from core.audio.mel import MelParams, clip_features, single_threaded_torch
+from core.audio.mel import MelParams, clip_features
+from core.audio.mel_fast import single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
 
 #: Bump when the stored arrays would change for equal params and files (invalidates old stores).
