@@ -55,8 +55,16 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _number(value: float) -> str:
-    return f"{value:g}"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -279,12 +287,8 @@ class Param:
         if value is None:
             return _NONE
         if self.many:
-            return ",".join(self.text(v) for v in value)
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
+            return ",".join(_text(v) for v in value)
+        return _text(value)
 
     def offered(self, value: Any) -> bool:
         """Whether ``value`` lies within what the widgets offer (None always does)."""
@@ -296,15 +300,19 @@ class Param:
 
     def widget_hints(self) -> dict[str, Any]:
         """Keyword arguments for a Streamlit number input or slider (``min_value``, ``max_value``,
-        ``step``, ``help``), or for a select box (``options``, ``help``)."""
+        ``step``, ``help``; the bounds are ``widget``'s, else the rule's), or for a select box
+        (``options``, ``help``)."""
         hints: dict[str, Any] = {"help": self.help or None}
         first = self.rules[0]
         if self.choices is not None or isinstance(first, Options):
             hints["options"] = list(self.choices or first.options)
             return hints
-        if self.widget is not None:
+        bounds = self.widget
+        if bounds is None and isinstance(first, Interval) and None not in (first.low, first.high):
+            bounds = (first.low, first.high)
+        if bounds is not None:
             kind = first.kind if isinstance(first, Interval) else float
-            hints["min_value"], hints["max_value"] = (kind(b) for b in self.widget)
+            hints["min_value"], hints["max_value"] = (kind(b) for b in bounds)
         if self.step is not None:
             hints["step"] = self.step
         return hints
@@ -314,11 +322,9 @@ class Param:
         rules = self.rules
         if len(rules) > 1:  # a union: only what every rule refuses
             return [v for v in ("not-an-option", -1.0) if not self._accepts(v)]
-        out = [v for v in rules[0].invalid() if not self._accepts(v)]
-        if self.none is None:
-            out.append(None)
+        out = [v for v in [*rules[0].invalid(), None] if not self._accepts(v)]
         if self.many:
-            out = [[], *([v] for v in out if v is not None)]
+            out = [[], *([v] for v in out if v is not None), None]
         return out
 
     def _accepts(self, value: Any) -> bool:
