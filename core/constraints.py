@@ -251,13 +251,12 @@ class Param:
             try:
                 return rule.check(value)
             except _Mismatch as miss:
-                misses.append(miss)
-        if len(self.rules) == 1 and isinstance(self.rule, Options):
-            what = self.describe()
-            raise ParamsError(f"{name} {_show(value)} is unknown: {name} must be {what}.")
+                misses.append(miss.what)
         what = self.describe()
-        if len(self.rules) == 1:
-            what = misses[0].what + (f" (or None for {self.none})" if self.none else "")
+        if isinstance(self.rule, Options):
+            raise ParamsError(f"{name} {_show(value)} is unknown: {name} must be {what}.")
+        if len(misses) == 1:  # the one rule says what was wrong: a type, or a bound
+            what = misses[0] + (f" (or None for {self.none})" if self.none else "")
         raise ParamsError(f"{name} must be {what}, got {_show(value)}.")
 
     def parse(self, name: str, text: str) -> Any:
@@ -271,10 +270,10 @@ class Param:
         if text.lower() == _NONE and self.none is not None:
             return None
         parts = text.split(",") if self.many else [text]
-        values = [self._parse_one(name, part.strip()) for part in parts]
+        values = [self._parse_one(part.strip()) for part in parts]
         return self.validate(name, values if self.many else values[0])
 
-    def _parse_one(self, name: str, text: str) -> Any:
+    def _parse_one(self, text: str) -> Any:
         for rule in self.rules:
             try:
                 return rule.parse(text)
