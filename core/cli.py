@@ -44,7 +44,7 @@ def _train(args: argparse.Namespace) -> None:
     from core.dataset import discover
     from core.dataset.library import resolve
     from core.runs import jobs
-    from core.runs.events import read_progress
+    from core.runs.events import FoldEnded, parse_event, progress
     from core.training.config import TRAIN_PARAMS, preset
     from core.training.execute import run_config, train_now
 
@@ -63,26 +63,22 @@ def _train(args: argparse.Namespace) -> None:
     if args.background:
         print(jobs.submit(config, name=args.name).id)
         return
-    events: list[dict] = []
+    events = []
 
-    def show(event: dict) -> None:
+    def show(data: dict) -> None:
+        event = parse_event(data)
         events.append(event)
-        p = read_progress(events)
-        if event["type"] == "fold_end":
+        p = progress(events)
+        if isinstance(event, FoldEnded):
             print(
-                f"\rfold {event['fold'] + 1}/{event['k']}: test accuracy "
-                f"{event['test_acc']:.3f}" + " " * 30,
+                f"\rfold {event.fold + 1}/{event.k}: test accuracy {event.test_acc:.3f}" + " " * 30,
                 file=sys.stderr,
             )
-        elif p.k:
+        elif p.k and not p.finished:
             bar = "#" * int(30 * p.fraction)
-            print(
-                f"\r[{bar:<30}] fold {p.fold + 1}/{p.k} epoch {p.epoch}/{p.epochs}",
-                end="",
-                file=sys.stderr,
-            )
-        elif p.features_total:
-            print(f"\rfeatures {p.features_done}/{p.features_total}", end="", file=sys.stderr)
+            print(f"\r[{bar:<30}] {p.text}", end="", file=sys.stderr)
+        elif p.computing_features:
+            print(f"\r{p.text}", end="", file=sys.stderr)
 
     run = train_now(config, name=args.name, on_event=show)
     print(json.dumps({"run": run.id, **run.summary}, indent=1))

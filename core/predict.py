@@ -23,7 +23,6 @@ from core.errors import AudioError, GenreLabError
 from core.runs import Run, RunStatus, load_run
 from core.settings import MAX_ANALYSIS_SECONDS, MAX_UPLOAD_BYTES
 from core.training import load_weights, predict_proba
-from core.training.config import TrainConfig
 
 #: Below this RMS (about -80 dBFS) a clip counts as silent: there is nothing to classify.
 SILENCE_RMS = 1e-4
@@ -64,18 +63,18 @@ def load_predictor(run: Run | str) -> Predictor:
     run = load_run(run) if isinstance(run, str) else run
     if run.status != RunStatus.COMPLETED or not run.summary:
         raise PredictError(f"Run {run.label} is {run.status}: only completed runs can predict.")
-    train = TrainConfig.from_dict(run.config["train"])
+    config = run.run_config
+    if config.train is None or config.input is None:
+        raise PredictError(f"Run {run.label} is not a training run: it has no models.")
     labels = list(run.summary["labels"])
     shape = tuple(run.summary["input_shape"])
-    suffix = ".pt" if train.framework == "torch" else ".keras"
-    paths = [run.fold_dir(i, create=False) / f"model{suffix}" for i in run.folds()]
+    paths = [run.model_path(i, create=False) for i in run.folds()]
     if not paths or not all(p.is_file() for p in paths):
         raise PredictError(f"Run {run.label} has no saved models.")
-    models = [load_weights(p, train, shape, len(labels)) for p in paths]
-    spec = run.config["input"]
-    if "image" in spec:
-        return Predictor(run, models, labels, PRESETS["kaggle"], spec["image"])
-    return Predictor(run, models, labels, MelParams.from_dict(spec["mel"]), None)
+    models = [load_weights(p, config.train, shape, len(labels)) for p in paths]
+    if config.input.image is not None:
+        return Predictor(run, models, labels, PRESETS["kaggle"], config.input.image)
+    return Predictor(run, models, labels, config.input.mel, None)
 
 
 def check_upload_size(n_bytes: int, limit: int = MAX_UPLOAD_BYTES) -> None:

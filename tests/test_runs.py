@@ -238,3 +238,89 @@ def test_run_from_a_damaged_folder_has_no_config(tmp_path):
     assert "JSONDecodeError" in damaged.error
     delete_run(run.id, root=tmp_path)  # a damaged run can be deleted
     assert not run.dir.exists()
+
+
+# ---- typed config, file names and progress events ------------------------------------------
+
+
+def test_run_config_round_trips_and_reads_old_keys(tmp_path):
+    from core.audio.mel import PRESETS
+    from core.errors import ParamsError
+    from core.runs import DatasetRef, RunConfig, RunInput
+    from core.training.config import preset
+
+    train = preset("paper", "keras", k=3, seed=4)
+    config = RunConfig(DatasetRef("demo", "beef"), RunInput(mel=PRESETS["fast"]), train)
+    run = create_run(config, name="typed", root=tmp_path)
+    loaded = load_run(run.id, root=tmp_path)
+    assert loaded.run_config == config.replace(library_versions=library_versions())
+    assert loaded.config["train"]["k"] == 3 and loaded.config["dataset"] == "demo"
+    assert loaded.model_path(1, create=False).name == "model.keras"
+
+    old = {"dataset": "d", "input": {"image": "crop"}, "train": {"model": "recommended"}}
+    typed = RunConfig.from_dict({**old, "who": "ann"})
+    assert typed.input.image == "crop" and typed.params == {"who": "ann"}
+    assert typed.train.resolved_model_params()["head"] == "gap"  # "model": the architecture
+    with pytest.raises(ParamsError, match="Image input"):
+        RunInput(image="sideways")
+    with pytest.raises(ParamsError, match="either mel"):
+        RunInput()
+    with pytest.raises(ParamsError, match="kind"):
+        RunConfig(kind="nap")
+
+
+def test_only_training_runs_are_in_the_runs_table(tmp_path):
+    from core.runs import RunConfig
+    from core.runs.table import runs_frame
+
+    trained = create_run({"train": {"protocol": "filtered"}}, name="trained", root=tmp_path)
+    create_run(RunConfig(kind="scan", params={"detector": "repeats"}), root=tmp_path)
+    broken = create_run({"train": {"epochs": -1}}, name="broken", root=tmp_path)
+    table = runs_frame(list_runs(tmp_path)).set_index("id")
+    assert sorted(table.index) == sorted([trained.id, broken.id])
+    assert table.at[trained.id, "k"] == 1  # the fault-filtered split is one fold
+    assert (
+        "invalid config" in table.at[broken.id, "error"]
+        and table.at[broken.id, "architecture"] == ""
+    )
+
+
+def test_model_file_names_one_file_per_framework():
+    from core.errors import ParamsError
+    from core.runs import files
+
+    assert [files.model_file(f) for f in ("torch", "keras")] == ["model.pt", "model.keras"]
+    assert set(files.MODEL_FILES.values()) <= set(files.FOLD_FILES)
+    with pytest.raises(ParamsError, match="framework"):
+        files.model_file("jax")
+
+
+def test_typed_events_written_and_read_with_old_lines(tmp_path):
+    from core.runs import events as ev
+
+    run = create_run(CONFIG, root=tmp_path)
+    run.append_event(ev.Stage("preparing inputs"))
+    run.append_event({"type": "features", "done": 8, "total": 8})  # a dict, as old executors wrote
+    run.append_event(ev.FoldStarted(fold=0, k=2, n_train=6, n_valid=0, n_test=6))
+    for epoch in (1, 2):
+        run.append_event(ev.EpochEnded(fold=0, k=2, epoch=epoch, epochs=4, val_acc=0.5, seconds=3))
+    run.append_event({"type": "tick", "tick": 1})
+    events, offset = ev.read_events(run.dir / "events.jsonl")
+    assert [type(e).__name__ for e in events] == [
+        "Stage",
+        "FeaturesDone",
+        "FoldStarted",
+        "EpochEnded",
+        "EpochEnded",
+        "Other",
+    ]
+    assert events[-1].type == "tick" and events[-1].data == {"tick": 1}
+    assert all(e.time for e in events) and offset == (run.dir / "events.jsonl").stat().st_size
+    p = run.progress()
+    assert (p.fold, p.k, p.epoch, p.epochs, p.fraction) == (0, 2, 2, 4, 0.25)
+    assert p.text == "Fold 1/2 · epoch 2/4 · about 18 s left" and len(p.history) == 2
+
+    run.append_event(ev.FoldEnded(fold=0, k=2, test_acc=0.75))
+    run.append_event(ev.RunEnded(mean_acc=0.75, seconds=9.0))
+    p = run.progress()
+    assert p.finished and p.fraction == 1.0 and p.fold_acc == {0: 0.75} and p.text == "finished"

@@ -28,7 +28,7 @@ from core.access import (
     submit_job,
 )
 from core.errors import GenreLabError
-from core.runs import Run
+from core.runs import Run, RunConfig
 
 _USER, _ROLE = "access_user", "access_role"
 _PASSWORD_LOGIN, _THROTTLE = "access_password_login", "access_throttle"
@@ -74,7 +74,7 @@ def can_edit() -> bool:
     return st.session_state.get(_ROLE, EDITOR) == EDITOR
 
 
-def submit_training(config: dict, name: str) -> Run:
+def submit_training(config: RunConfig, name: str) -> Run:
     """Queue a run for this session's user, within hosted mode's per-user cap."""
     cap = settings.MAX_QUEUED_PER_USER if settings.HOSTED else 0
     role = st.session_state.get(_ROLE, EDITOR)

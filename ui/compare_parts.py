@@ -187,9 +187,9 @@ def _same_dataset(result: RunResults, dataset: Dataset | None) -> bool:
     """Whether the run was trained on the dataset open in the sidebar (same spec or same files)."""
     if dataset is None:
         return False
-    recorded = result.config.get("dataset_fingerprint")
-    same_files = bool(recorded) and recorded == dataset.fingerprint
-    return result.config.get("dataset") == dataset_spec() or same_files
+    recorded = result.config.dataset
+    same_files = bool(recorded.fingerprint) and recorded.fingerprint == dataset.fingerprint
+    return recorded.spec == dataset_spec() or same_files
 
 
 def wrong_section(results: list[RunResults], dataset: Dataset | None) -> None:

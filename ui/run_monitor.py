@@ -7,21 +7,12 @@ import streamlit as st
 from core import plots
 from core.errors import GenreLabError
 from core.runs import Run, RunStatus, jobs, list_runs
-from core.runs.events import read_progress
 from core.runs.table import runs_frame
 from ui.access import can_edit
 
 
-def _eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "estimating…"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"about {minutes} min {secs:02d} s left" if minutes else f"about {secs} s left"
-
-
 def _show_active(run: Run) -> None:
-    events, _ = run.read_events()
-    p = read_progress(events)
+    p = run.progress()
     cancelling = run.cancel_requested()
     head, button = st.columns([5, 1], vertical_alignment="center")
     head.markdown(
@@ -35,18 +26,12 @@ def _show_active(run: Run) -> None:
     if run.status == RunStatus.QUEUED:
         st.caption("Waiting for a free worker (jobs run one at a time by default).")
         return
-    if p.stage == "computing features" and p.features_total:
-        st.progress(
-            p.features_done / p.features_total,
-            text=f"Computing features: {p.features_done} / {p.features_total} clips",
-        )
+    if p.computing_features:
+        st.progress(p.features_done / p.features_total, text=p.text)
     elif p.k:
-        st.progress(
-            p.fraction,
-            text=f"Fold {p.fold + 1}/{p.k} · epoch {p.epoch}/{p.epochs} · {_eta(p.eta_seconds)}",
-        )
+        st.progress(p.fraction, text=p.text)
     else:
-        st.caption(p.stage)
+        st.caption(p.text)
     if p.fold_acc:
         st.caption(
             "Test accuracy so far: "

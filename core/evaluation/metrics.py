@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from core.runs import Run
+    from core.runs import Run, RunConfig
+    from core.training.config import TrainConfig
 
 #: Significance level of the plain-words verdicts.
 ALPHA = 0.05
@@ -221,7 +222,7 @@ class RunResults:
 
     id: str
     label: str
-    config: dict
+    config: RunConfig
     summary: dict
     labels: list[str]
     predictions: pd.DataFrame
@@ -233,8 +234,8 @@ class RunResults:
     def from_run(cls, run: Run) -> RunResults:
         """Read every fold of ``run`` (a completed one: its summary names the labels).
 
-        Raises ``RunError`` for a run without fold results; ``OSError`` or ``ValueError`` for
-        damaged files.
+        Raises ``RunError`` for a run without fold results or with an invalid config; ``OSError``
+        or ``ValueError`` for damaged files.
         """
         from core.runs import RunError
 
@@ -255,7 +256,7 @@ class RunResults:
         return cls(
             run.id,
             run.label,
-            run.config,
+            run.run_config,
             summary,
             list(labels),
             predictions,
@@ -265,8 +266,9 @@ class RunResults:
         )
 
     @property
-    def train(self) -> dict:
-        return self.config.get("train", {})
+    def train(self) -> TrainConfig | None:
+        """The run's training settings (None for a run saved without them)."""
+        return self.config.train
 
     def fold_accuracies(self) -> pd.Series:
         """Test accuracy per fold (index: fold number)."""
@@ -361,11 +363,10 @@ def fold_mismatches(a: RunResults, b: RunResults) -> list[str]:
     """Why two runs cannot be compared fold by fold (empty when they used the same folds): a
     different dataset, protocol, k, seed or repetition handling, or other test clips per fold."""
     reasons = []
-    fa, fb = a.config.get("dataset_fingerprint"), b.config.get("dataset_fingerprint")
-    if fa != fb:
+    if a.config.dataset.fingerprint != b.config.dataset.fingerprint:
         reasons.append("they were trained on different datasets (or different dataset files)")
     for key in FOLD_KEYS:
-        va, vb = a.train.get(key), b.train.get(key)
+        va, vb = getattr(a.train, key, None), getattr(b.train, key, None)
         if va != vb:
             reasons.append(f"their {key.replace('_', ' ')} differs ({va} vs {vb})")
     ta, tb = a.test_ids(), b.test_ids()

@@ -41,7 +41,7 @@ th, td { border: 1px solid #333; padding: 0.3em 0.6em; text-align: left; }
 
 def runs_settings(results: list[RunResults]) -> pd.DataFrame:
     """The settings of the runs side by side (columns: run labels) with a ``differs`` column."""
-    return settings_table({r.label: r.config for r in results})
+    return settings_table({r.label: r.config.to_dict() for r in results})
 
 
 def highlight_differences(table: pd.DataFrame) -> Styler:

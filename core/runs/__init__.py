@@ -1,10 +1,13 @@
 """Runs: one trained configuration and everything it produced, under ``models/<run_id>/``.
 
-The registry (:mod:`.registry`) is the face; jobs and workers (:mod:`.jobs`, :mod:`.worker`),
-progress events (:mod:`.events`), export/import (:mod:`.archive`) and the runs table
-(:mod:`.table`) are its neighbours.
+The registry (:mod:`.registry`) is the face, with the folder's file names (:mod:`.files`) and the
+typed config (:mod:`.config`); jobs and workers (:mod:`.jobs`, :mod:`.worker`), progress events
+(:mod:`.events`), export/import (:mod:`.archive`) and the runs table (:mod:`.table`) are its
+neighbours.
 """
 
+from core.runs import files
+from core.runs.config import DEFAULT_EXECUTOR, DatasetRef, RunConfig, RunInput
 from core.runs.registry import (
     Run,
     RunError,
@@ -21,11 +24,16 @@ from core.runs.registry import (
 )
 
 __all__ = [
+    "DEFAULT_EXECUTOR",
+    "DatasetRef",
     "Run",
+    "RunConfig",
     "RunError",
+    "RunInput",
     "RunStatus",
     "create_run",
     "delete_run",
+    "files",
     "library_versions",
     "list_runs",
     "load_run",

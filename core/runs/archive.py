@@ -1,8 +1,8 @@
 """Runs as one archive, so that results travel between machines: export, and validated import.
 
 An export is a ``.zip`` holding one folder per run, ``<run_id>/``, with the files of a finished
-run (:data:`RUN_FILES`, and :data:`FOLD_FILES` in each ``fold_<i>/``); live files (events,
-locks, logs, cancel flags) stay behind.
+run (``RUN_FILES``, and ``FOLD_FILES`` in each ``fold_<i>/``, named in :mod:`core.runs.files`);
+live files (events, locks, logs, cancel flags) stay behind.
 
 Import trusts nothing. The archive is unpacked safely (``core.dataset.archive``: no path
 escapes, no links, size limits) into a hidden folder of the models folder; then every run
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 import time
@@ -28,23 +27,11 @@ from typing import Any
 
 from core.dataset.archive import unpack_archive
 from core.errors import ArchiveError, GenreLabError
-from core.runs import Run, RunError, RunStatus, load_run, models_root, new_run_id, run_dir
-from core.runs.worker import DEFAULT_EXECUTOR
+from core.runs import Run, RunError, RunStatus, files, load_run, models_root, new_run_id, run_dir
+from core.runs.config import DEFAULT_EXECUTOR, RunConfig
+from core.runs.files import FOLD_FILES, FOLD_RE, REQUIRED_FILES, RUN_FILES
 from core.storage.atomic import atomic_path, fsync_dir
 
-#: Files of a run folder that travel, and the ones it must have.
-RUN_FILES: tuple[str, ...] = ("config.json", "meta.json", "status.json", "summary.json")
-REQUIRED_FILES: tuple[str, ...] = ("config.json", "status.json")
-#: Files of a ``fold_<i>/`` folder that travel.
-FOLD_FILES: tuple[str, ...] = (
-    "history.json",
-    "predictions.csv",
-    "confusion.json",
-    "model.pt",
-    "model.keras",
-)
-_FOLD_RE = re.compile(r"fold_\d{1,4}")
-_MODEL_FILE = {"torch": "model.pt", "keras": "model.keras"}
 #: Members a ``.keras`` file may hold (Keras 3's format: no pickles, no code).
 _KERAS_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
 
@@ -86,7 +73,7 @@ def _run_files(folder: Path) -> Iterator[Path]:
     for name in RUN_FILES:
         if (folder / name).is_file():
             yield folder / name
-    for fold in sorted(p for p in folder.iterdir() if p.is_dir() and _FOLD_RE.fullmatch(p.name)):
+    for fold in sorted(p for p in folder.iterdir() if p.is_dir() and FOLD_RE.fullmatch(p.name)):
         for name in FOLD_FILES:
             if (fold / name).is_file():
                 yield fold / name
@@ -169,11 +156,11 @@ def _validate_run(folder: Path) -> None:
     for required in REQUIRED_FILES:
         if not (folder / required).is_file():
             raise ArchiveError(f"Run {name} has no {required}: it is not a complete run.")
-    config = _json(folder / "config.json", dict)
-    for optional in ("meta.json", "summary.json"):
+    config = _run_config(_json(folder / files.CONFIG, dict), name)
+    for optional in (files.META, files.SUMMARY):
         if (folder / optional).is_file():
             _json(folder / optional, dict)
-    executor = config.get("executor", DEFAULT_EXECUTOR)
+    executor = config.executor
     if executor != DEFAULT_EXECUTOR:
         raise ArchiveError(
             f"Run {name} names its own executor ({executor!r}); imported runs must use the "
@@ -186,9 +173,10 @@ def _validate_run(folder: Path) -> None:
             + (f" ({run.error})" if run.error else "")
             + ": only completed runs can be imported."
         )
-    framework = _framework(config, name)
+    if config.train is None:
+        raise ArchiveError(f"Run {name} has no training settings: it is not a training run.")
     for fold in folds:
-        _check_fold(fold, framework, f"{name}/{fold.name}")
+        _check_fold(fold, config.train.framework, f"{name}/{fold.name}")
 
 
 def _check_listing(folder: Path) -> list[Path]:
@@ -196,7 +184,7 @@ def _check_listing(folder: Path) -> list[Path]:
     folds = []
     for item in sorted(folder.iterdir()):
         where = f"{folder.name}/{item.name}"
-        if item.is_dir() and _FOLD_RE.fullmatch(item.name):
+        if item.is_dir() and FOLD_RE.fullmatch(item.name):
             for inner in item.iterdir():
                 if not (inner.is_file() and inner.name in FOLD_FILES):
                     raise ArchiveError(
@@ -212,28 +200,26 @@ def _check_listing(folder: Path) -> list[Path]:
     return folds
 
 
-def _framework(config: dict, name: str) -> str:
-    from core.training.config import TrainConfig
-
+def _run_config(data: dict, name: str) -> RunConfig:
     try:
-        return TrainConfig.from_dict(config["train"]).framework
-    except (KeyError, TypeError, GenreLabError) as exc:
+        return RunConfig.from_dict(data)
+    except (TypeError, ValueError, GenreLabError) as exc:
         raise ArchiveError(f"Run {name} has no valid training settings ({exc}).") from exc
 
 
 def _check_fold(fold: Path, framework: str, where: str) -> None:
-    if (fold / "history.json").is_file():
-        _json(fold / "history.json", list)
-    if (fold / "confusion.json").is_file():
-        confusion = _json(fold / "confusion.json", dict)
+    if (fold / files.HISTORY).is_file():
+        _json(fold / files.HISTORY, list)
+    if (fold / files.CONFUSION).is_file():
+        confusion = _json(fold / files.CONFUSION, dict)
         if not {"matrix", "labels"} <= set(confusion):
             raise ArchiveError(f"{where}/confusion.json lacks its matrix or labels.")
-    if (fold / "predictions.csv").is_file():
-        _check_predictions(fold / "predictions.csv", where)
-    for other, filename in _MODEL_FILE.items():
+    if (fold / files.PREDICTIONS).is_file():
+        _check_predictions(fold / files.PREDICTIONS, where)
+    for other, filename in files.MODEL_FILES.items():
         if other != framework and (fold / filename).exists():
             raise ArchiveError(f"{where}/{filename} does not belong to a {framework} run.")
-    model = fold / _MODEL_FILE[framework]
+    model = fold / files.model_file(framework)
     if model.is_file():
         (_check_torch_weights if framework == "torch" else _check_keras_file)(model, where)
 
@@ -251,7 +237,7 @@ def _json(path: Path, kind: type) -> Any:
 def _where(path: Path) -> str:
     """``run/file`` or ``run/fold_i/file`` of a path in the unpacked archive."""
     parts = path.parts
-    return "/".join(parts[-3:] if _FOLD_RE.fullmatch(parts[-2]) else parts[-2:])
+    return "/".join(parts[-3:] if FOLD_RE.fullmatch(parts[-2]) else parts[-2:])
 
 
 def _check_predictions(path: Path, where: str) -> None:
@@ -273,13 +259,13 @@ def _check_torch_weights(path: Path, where: str) -> None:
         state = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as exc:  # the unpickler refuses anything but tensors and plain data
         raise ArchiveError(
-            f"{where}/model.pt is not a plain PyTorch state dict: it may hold pickled objects, "
+            f"{where}/{path.name} is not a plain PyTorch state dict: it may hold pickled objects, "
             f"which are never loaded ({type(exc).__name__})."
         ) from exc
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
-        raise ArchiveError(f"{where}/model.pt is not a state dict of tensors.")
+        raise ArchiveError(f"{where}/{path.name} is not a state dict of tensors.")
 
 
 def _check_keras_file(path: Path, where: str) -> None:
@@ -290,12 +276,12 @@ def _check_keras_file(path: Path, where: str) -> None:
             names = set(zf.namelist())
             config = json.loads(zf.read("config.json")) if "config.json" in names else None
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise ArchiveError(f"{where}/model.keras is not a readable Keras file ({exc}).") from exc
+        raise ArchiveError(f"{where}/{path.name} is not a readable Keras file ({exc}).") from exc
     if config is None or not names <= _KERAS_MEMBERS:
         extra = ", ".join(sorted(names - _KERAS_MEMBERS)) or "no config.json"
-        raise ArchiveError(f"{where}/model.keras holds unexpected members ({extra}).")
+        raise ArchiveError(f"{where}/{path.name} holds unexpected members ({extra}).")
     if problem := _keras_config_problem(config):
-        raise ArchiveError(f"{where}/model.keras is refused: {problem}.")
+        raise ArchiveError(f"{where}/{path.name} is refused: {problem}.")
     from core.training.config import available_frameworks
 
     if "keras" not in available_frameworks():
@@ -306,7 +292,7 @@ def _check_keras_file(path: Path, where: str) -> None:
         keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # any failure to rebuild the model rejects the file
         raise ArchiveError(
-            f"{where}/model.keras does not load in Keras's safe mode ({type(exc).__name__}: {exc})."
+            f"{where}/{path.name} does not load in Keras's safe mode ({type(exc).__name__}: {exc})."
         ) from exc
 
 

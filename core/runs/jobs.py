@@ -31,8 +31,9 @@ from typing import IO
 
 from core import settings
 from core.errors import ParamsError
-from core.runs import Run, RunStatus, create_run, list_runs, load_run, models_root
-from core.runs.worker import DEFAULT_EXECUTOR, check_executor
+from core.runs import Run, RunStatus, create_run, files, list_runs, load_run, models_root
+from core.runs.config import RunConfig
+from core.runs.worker import check_executor
 
 #: Environment variable: how many jobs may run at once (default 1).
 CONCURRENCY_ENV = "GENRELAB_JOB_CONCURRENCY"
@@ -53,7 +54,7 @@ def default_concurrency() -> int:
 
 
 def submit(
-    config: dict,
+    config: RunConfig | dict,
     name: str = "",
     user: str = "",
     root: str | os.PathLike | None = None,
@@ -61,11 +62,11 @@ def submit(
 ) -> Run:
     """Queue a training run for ``config`` and make sure the scheduler will start it.
 
-    ``config["executor"]`` (default ``core.training.execute:execute_run``) names the function
+    ``config.executor`` (default ``core.training.execute:execute_run``) names the function
     that does the work; see :mod:`core.runs.worker`. ``concurrency`` only applies when this
     call starts the scheduler (default from ``GENRELAB_JOB_CONCURRENCY``).
     """
-    check_executor(config.get("executor", DEFAULT_EXECUTOR))
+    check_executor(RunConfig.coerce(config).executor)
     run = create_run(config, name=name, user=user, root=root)
     ensure_scheduler(root, concurrency)
     return run
@@ -198,7 +199,7 @@ def _step(root: Path, workers: dict[str, _Worker], concurrency: int, grace: floa
 def _start_worker(run: Run) -> _Worker | None:
     command = [sys.executable, "-m", "core.runs.worker", str(run.dir)]
     try:
-        with open(run.dir / "worker.log", "ab") as log:
+        with open(run.dir / files.WORKER_LOG, "ab") as log:
             proc = subprocess.Popen(
                 command, cwd=settings.ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
             )
@@ -212,7 +213,7 @@ def _start_worker(run: Run) -> _Worker | None:
 def _enforce_cancel(worker: _Worker, grace: float) -> None:
     """SIGTERM a worker that ignores a cancel request for ``grace`` s, SIGKILL after 2x."""
     try:
-        requested = (worker.run.dir / "cancel").stat().st_mtime
+        requested = (worker.run.dir / files.CANCEL).stat().st_mtime
     except OSError:
         return
     if worker.terminated_at is None:

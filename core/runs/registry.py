@@ -1,17 +1,7 @@
-"""The run registry: one folder per training run under ``MODELS_DIR``, written atomically.
+"""The run registry: one folder per run under ``MODELS_DIR``, written atomically.
 
-Layout of ``<root>/<run_id>/``::
-
-    config.json        everything needed to reproduce the run (immutable once created)
-    meta.json          name and user (``rename_run`` rewrites it)
-    status.json        status, error, created/started/finished (ISO 8601, UTC), worker pid
-    events.jsonl       live progress, one JSON object per line (appended while training)
-    cancel             present once cancelling was requested
-    error.txt          traceback of a failed run
-    worker.log         the worker process's stdout and stderr
-    summary.json       summary metrics
-    fold_<i>/          history.json, predictions.csv, confusion.json, and the fold's weights
-
+The folder's layout is in :mod:`core.runs.files`, its config is a
+:class:`~core.runs.config.RunConfig`, its progress events are in :mod:`core.runs.events`.
 A run appears in the registry only complete: it is assembled as ``.tmp-<id>`` and renamed into
 place, and deleted by renaming it to ``.trash-<id>`` first. Names starting with a dot are never
 listed.
@@ -39,7 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from core import settings
 from core.errors import GenreLabError
-from core.storage.atomic import dumps, fsync_dir, open_atomic, to_jsonable, write_json
+from core.runs import events as run_events
+from core.runs import files
+from core.runs.config import RunConfig
+from core.storage.atomic import dumps, fsync_dir, open_atomic, write_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,7 +102,10 @@ def _read_json(path: Path) -> Any:
 
 @dataclass
 class Run:
-    """A handle on one run folder: its metadata as last read, and methods to write its files."""
+    """A handle on one run folder: its metadata as last read, and methods to write its files.
+
+    ``config`` is ``config.json`` as stored; :attr:`run_config` reads it as a RunConfig.
+    """
 
     id: str
     dir: Path
@@ -136,19 +132,19 @@ class Run:
         path = Path(path)
         run = cls(id=path.name, dir=path)
         try:
-            run._apply_status(_read_json(path / "status.json"))
+            run._apply_status(_read_json(path / files.STATUS))
             if details:
-                run.config = _read_json(path / "config.json")
+                run.config = _read_json(path / files.CONFIG)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             run.status = RunStatus.FAILED
             run.error = f"This run's files are damaged or incomplete ({type(exc).__name__}: {exc})."
         if not details:
             return run
         with contextlib.suppress(OSError, ValueError):
-            meta = _read_json(path / "meta.json")
+            meta = _read_json(path / files.META)
             run.name, run.user = str(meta.get("name", "")), str(meta.get("user", ""))
         with contextlib.suppress(OSError, ValueError):
-            run.summary = _read_json(path / "summary.json")
+            run.summary = _read_json(path / files.SUMMARY)
         return run
 
     def _apply_status(self, state: dict) -> None:
@@ -173,18 +169,30 @@ class Run:
         }
 
     @property
+    def run_config(self) -> RunConfig:
+        """The typed config; raises RunError when ``config.json`` holds invalid settings."""
+        try:
+            return RunConfig.from_dict(self.config)
+        except GenreLabError as exc:
+            raise RunError(f"Run {self.label!r} has an invalid config: {exc}") from exc
+
+    @property
     def label(self) -> str:
         """The name if the run has one, else its id."""
         return self.name or self.id
 
     def folds(self) -> list[int]:
         """Indices of the folds that have a folder, ascending."""
-        found = (p.name.removeprefix("fold_") for p in self.dir.glob("fold_*") if p.is_dir())
+        found = (
+            p.name.removeprefix(files.FOLD_PREFIX)
+            for p in self.dir.glob(f"{files.FOLD_PREFIX}*")
+            if p.is_dir()
+        )
         return sorted(int(i) for i in found if i.isdigit())
 
     def read_history(self, fold: int) -> list[dict]:
         """Per-epoch history of one fold, as written by :meth:`write_history`."""
-        return self._read_fold_file(fold, "history.json", _read_json)
+        return self._read_fold_file(fold, files.HISTORY, _read_json)
 
     def read_predictions(self, fold: int) -> pd.DataFrame:
         """Test predictions of one fold, as written by :meth:`write_predictions`."""
@@ -193,11 +201,11 @@ class Run:
         def read(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, dtype={"track_id": str, "true": str, "predicted": str})
 
-        return self._read_fold_file(fold, "predictions.csv", read)
+        return self._read_fold_file(fold, files.PREDICTIONS, read)
 
     def read_confusion(self, fold: int) -> tuple[list[list[int]], list[str]]:
         """``(matrix, labels)`` of one fold; rows are true labels, columns predicted ones."""
-        data = self._read_fold_file(fold, "confusion.json", _read_json)
+        data = self._read_fold_file(fold, files.CONFUSION, _read_json)
         return data["matrix"], data["labels"]
 
     def _read_fold_file(self, fold: int, name: str, read: Any) -> Any:
@@ -209,42 +217,38 @@ class Run:
             raise RunError(f"Run {self.label!r} {gone}.") from exc
 
     def read_events(self, since_offset: int = 0) -> tuple[list[dict], int]:
-        """Progress events appended after byte ``since_offset``, and the offset to pass next.
+        """The raw progress lines after byte ``since_offset`` and the offset to pass next (see
+        :func:`core.runs.events.read_lines`; :meth:`progress` reads them typed)."""
+        return run_events.read_lines(self.dir / files.EVENTS, since_offset)
 
-        A last line still being written is left for the next call; a garbled line is skipped.
-        """
-        try:
-            with open(self.dir / "events.jsonl", "rb") as f:
-                f.seek(since_offset)
-                data = f.read()
-        except FileNotFoundError:
-            return [], since_offset
-        complete = data[: data.rfind(b"\n") + 1]
-        events = []
-        for line in complete.splitlines():
-            with contextlib.suppress(ValueError):
-                event = json.loads(line)
-                if isinstance(event, dict):
-                    events.append(event)
-        return events, since_offset + len(complete)
+    def progress(self) -> run_events.Progress:
+        """Where the run stands, from its progress events."""
+        return run_events.read_progress(self.dir / files.EVENTS)
 
     def cancel_requested(self) -> bool:
         """Whether cancelling was requested (the flag file exists)."""
-        return (self.dir / "cancel").exists()
+        return (self.dir / files.CANCEL).exists()
 
     # ---- writing -------------------------------------------------------------------------
 
     def fold_dir(self, fold: int, create: bool = True) -> Path:
         """The folder of fold ``fold`` (``fold_<i>``), created unless ``create`` is false."""
-        path = self.dir / f"fold_{int(fold)}"
+        path = self.dir / files.fold_name(fold)
         if create:
             path.mkdir(exist_ok=True)
         return path
 
+    def model_path(self, fold: int, create: bool = True) -> Path:
+        """The weights file of fold ``fold``, named for the run's framework."""
+        train = self.run_config.train
+        if train is None:
+            raise RunError(f"Run {self.label!r} is not a training run: it has no models.")
+        return self.fold_dir(fold, create) / files.model_file(train.framework)
+
     def write_history(self, fold: int, history: list[dict]) -> None:
         """Save one fold's per-epoch history, one dict per epoch, e.g. ``{"epoch": 1,
         "train_loss": .., "train_acc": .., "val_loss": .., "val_acc": ..}``."""
-        write_json(self.fold_dir(fold) / "history.json", list(history))
+        write_json(self.fold_dir(fold) / files.HISTORY, list(history))
 
     def write_predictions(self, fold: int, predictions: pd.DataFrame) -> None:
         """Save one fold's test predictions: one row per clip, with columns ``track_id``,
@@ -252,7 +256,7 @@ class Run:
         missing = {"track_id", "true"} - set(predictions.columns)
         if missing:
             raise ValueError(f"predictions need the columns {sorted(missing)}")
-        with open_atomic(self.fold_dir(fold) / "predictions.csv") as f:
+        with open_atomic(self.fold_dir(fold) / files.PREDICTIONS) as f:
             predictions.to_csv(f, index=False)
 
     def write_confusion(self, fold: int, matrix: Any, labels: Iterable[str]) -> None:
@@ -262,25 +266,17 @@ class Run:
         matrix, labels = np.asarray(matrix), [str(label) for label in labels]
         if matrix.shape != (len(labels), len(labels)):
             raise ValueError(f"confusion matrix of shape {matrix.shape} for {len(labels)} labels")
-        write_json(self.fold_dir(fold) / "confusion.json", {"labels": labels, "matrix": matrix})
+        write_json(self.fold_dir(fold) / files.CONFUSION, {"labels": labels, "matrix": matrix})
 
     def write_summary(self, summary: dict) -> None:
         """Save the run's summary metrics (e.g. mean and std of the fold accuracies)."""
-        write_json(self.dir / "summary.json", summary)
+        write_json(self.dir / files.SUMMARY, summary)
         self.summary = json.loads(dumps(summary))
 
-    def append_event(self, event: dict) -> None:
-        """Append one progress event (a JSON-serialisable dict) to ``events.jsonl``.
-
-        A ``"time"`` (Unix seconds) is added unless present. One ``write`` per line on an
-        append-only descriptor, so concurrent writers never interleave within a line.
-        """
-        line = json.dumps({"time": time.time(), **event}, default=to_jsonable) + "\n"
-        fd = os.open(self.dir / "events.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode("utf-8"))
-        finally:
-            os.close(fd)
+    def append_event(self, event: run_events.Event | dict) -> None:
+        """Append one progress event (typed, or its JSON-ready dict) to the run's events file
+        (see :func:`core.runs.events.append_event`)."""
+        run_events.append_event(self.dir / files.EVENTS, event)
 
     def set_status(
         self,
@@ -298,7 +294,7 @@ class Run:
         """
         status = RunStatus(status)
         with _locked(self.dir):
-            self._apply_status(_read_json(self.dir / "status.json"))
+            self._apply_status(_read_json(self.dir / files.STATUS))
             if only_from is not None and self.status not in set(only_from):
                 return False
             self.status, self.error = status, error
@@ -306,18 +302,18 @@ class Run:
                 self.started, self.pid = datetime.now(UTC), pid
             elif not status.active:
                 self.finished = datetime.now(UTC)
-            write_json(self.dir / "status.json", self._status_dict())
+            write_json(self.dir / files.STATUS, self._status_dict())
         return True
 
     def request_cancel(self) -> None:
         """Write the cancel flag the worker polls (see :func:`core.runs.jobs.cancel`)."""
-        (self.dir / "cancel").write_text(_now() + "\n", encoding="utf-8")
+        (self.dir / files.CANCEL).write_text(_now() + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager
 def _locked(run_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on the run (for read-modify-write of its small files)."""
-    with open(run_dir / ".lock", "a") as f:
+    with open(run_dir / files.LOCK, "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         yield
 
@@ -335,15 +331,22 @@ def run_dir(run_id: str, root: str | os.PathLike | None = None) -> Path:
 
 
 def create_run(
-    config: dict, name: str = "", user: str = "", root: str | os.PathLike | None = None
+    config: RunConfig | dict,
+    name: str = "",
+    user: str = "",
+    root: str | os.PathLike | None = None,
 ) -> Run:
     """Create a queued run holding ``config`` (plus ``library_versions`` unless given).
 
-    The folder is assembled as ``.tmp-<id>`` and renamed into place once complete.
+    ``config`` is a RunConfig, or a JSON-ready dict saved as it is (a job's own payload; read
+    back, keys RunConfig does not know land in its ``params``). The folder is assembled as
+    ``.tmp-<id>`` and renamed into place once complete.
     """
     root, name = models_root(root), name.strip()
     root.mkdir(parents=True, exist_ok=True)
-    config_text = dumps({"library_versions": library_versions(), **config})
+    data = config.to_dict() if isinstance(config, RunConfig) else dict(config)
+    data["library_versions"] = data.get("library_versions") or library_versions()
+    config_text = dumps(data)
     for _ in range(20):
         run_id = new_run_id()
         tmp, final = root / f".tmp-{run_id}", root / run_id
@@ -354,10 +357,10 @@ def create_run(
         run = Run(id=run_id, dir=tmp, config=json.loads(config_text), name=name, user=user)
         run.created = datetime.now(UTC)
         try:
-            with open_atomic(tmp / "config.json") as f:
+            with open_atomic(tmp / files.CONFIG) as f:
                 f.write(config_text + "\n")
-            write_json(tmp / "meta.json", {"name": name, "user": user})
-            write_json(tmp / "status.json", run._status_dict())
+            write_json(tmp / files.META, {"name": name, "user": user})
+            write_json(tmp / files.STATUS, run._status_dict())
             os.rename(tmp, final)  # fails if another run took this id meanwhile
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -404,7 +407,7 @@ def rename_run(run_id: str, name: str, root: str | os.PathLike | None = None) ->
     """Give run ``run_id`` a display name (an empty name shows the id instead)."""
     run = load_run(run_id, root)
     with _locked(run.dir):
-        write_json(run.dir / "meta.json", {"name": name.strip(), "user": run.user})
+        write_json(run.dir / files.META, {"name": name.strip(), "user": run.user})
     run.name = name.strip()
     return run
 

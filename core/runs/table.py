@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
-from core.runs import Run
+from core.runs import Run, RunConfig, RunError
 
 COLUMNS = [
     "id",
@@ -30,44 +28,39 @@ COLUMNS = [
 ]
 
 
-def describe_input(spec: dict[str, Any]) -> str:
-    """One line for a run's input: the mel setting or the image mode."""
-    if "image" in spec:
-        return f"images ({spec['image']})"
-    from core.audio.mel import MelParams
-
-    try:
-        return "mel: " + MelParams.from_dict(spec["mel"]).summary()
-    except (KeyError, ValueError):
-        return "?"
-
-
 def runs_frame(runs: list[Run]) -> pd.DataFrame:
-    """One row per run (newest first as given), with its key settings and mean ± std accuracy."""
+    """One row per training run (newest first as given; jobs of other kinds are left out),
+    with its key settings and mean ± std accuracy. A run whose config cannot be read is kept,
+    with its settings blank and the reason as its error."""
     rows = []
     for run in runs:
-        train = run.config.get("train", {}) if isinstance(run.config, dict) else {}
-        summary = run.summary or {}
+        try:
+            config, problem = run.run_config, ""
+        except RunError as exc:
+            config, problem = RunConfig(), str(exc)
+        if config.kind != "train":
+            continue
+        train, summary = config.train, run.summary or {}
         rows.append(
             {
                 "id": run.id,
                 "name": run.label,
                 "status": str(run.status),
-                "framework": train.get("framework", ""),
-                "architecture": train.get("architecture", train.get("model", "")),
-                "protocol": train.get("protocol", ""),
-                "k": train.get("k") if train.get("protocol") != "filtered" else 1,
-                "input": describe_input(run.config.get("input", {})) if run.config else "",
-                "dataset": str(run.config.get("dataset", "")) if run.config else "",
+                "framework": train.framework if train else "",
+                "architecture": train.architecture if train else "",
+                "protocol": train.protocol if train else "",
+                "k": config.n_folds,
+                "input": config.input.summary() if config.input else "",
+                "dataset": config.dataset.spec,
                 "mean_acc": summary.get("mean_acc"),
                 "std_acc": summary.get("std_acc"),
-                "epochs": train.get("epochs"),
-                "batch_size": train.get("batch_size"),
-                "lr": train.get("lr"),
-                "seed": train.get("seed"),
+                "epochs": train.epochs if train else None,
+                "batch_size": train.batch_size if train else None,
+                "lr": train.lr if train else None,
+                "seed": train.seed if train else None,
                 "user": run.user,
                 "created": run.created,
-                "error": run.error or "",
+                "error": run.error or problem,
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)

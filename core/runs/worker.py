@@ -2,13 +2,14 @@
 
 The worker claims the run (queued -> running, with its pid), calls the run's executor and
 records how it ended. The executor is named in the run's config as ``"module:function"``
-(``config["executor"]``, default :data:`DEFAULT_EXECUTOR`) and is called as::
+(``RunConfig.executor``, default ``core.runs.config.DEFAULT_EXECUTOR``) and is called as::
 
     executor(run, on_event=run.append_event, should_stop=run.cancel_requested)
 
 It writes the run's files through ``run`` (``write_history``, ``write_summary``...), reports
-progress with ``on_event(dict)``, polls ``should_stop()`` between batches or epochs and raises
-:class:`core.errors.Cancelled` when it returns true. Returning normally means completed.
+progress with ``on_event(event)`` (a :mod:`core.runs.events` event, or its dict), polls
+``should_stop()`` between batches or epochs and raises :class:`core.errors.Cancelled` when it
+returns true. Returning normally means completed.
 
 Configs may come from imported archives, so only executors inside the packages named by the
 ``GENRELAB_EXECUTOR_PACKAGES`` environment variable (comma separated, default ``core``) may
@@ -27,10 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import Cancelled, ParamsError
-from core.runs import Run, RunStatus
+from core.runs import Run, RunStatus, files
 from core.storage.atomic import write_text
 
-DEFAULT_EXECUTOR = "core.training.execute:execute_run"
 _EXECUTOR_RE = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*)")
 
 
@@ -74,12 +74,12 @@ def main(run_dir: str | os.PathLike) -> int:
     try:
         if run.cancel_requested():
             raise Cancelled("The job was cancelled before it started.")
-        executor = resolve_executor(run.config.get("executor", DEFAULT_EXECUTOR))
+        executor = resolve_executor(run.run_config.executor)
         executor(run, on_event=run.append_event, should_stop=run.cancel_requested)
     except (Cancelled, KeyboardInterrupt):
         run.set_status(RunStatus.CANCELLED, only_from=[RunStatus.RUNNING])
     except Exception as exc:
-        write_text(run.dir / "error.txt", traceback.format_exc())
+        write_text(run.dir / files.ERROR, traceback.format_exc())
         error = f"{type(exc).__name__}: {exc}"
         run.set_status(RunStatus.FAILED, error, only_from=[RunStatus.RUNNING])
     else:

@@ -1,8 +1,8 @@
 """A training run end to end: dataset -> inputs -> folds -> models -> the run's files.
 
-``run_config`` builds the config a run is submitted with; ``execute_run`` is what the worker
-process calls (see ``core.runs.worker``); ``train_now`` runs a config in this process (the
-command line and tests).
+``run_config`` builds the :class:`~core.runs.config.RunConfig` a run is submitted with;
+``execute_run`` is what the worker process calls (see ``core.runs.worker``); ``train_now`` runs
+a config in this process (the command line and tests).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import pandas as pd
 from core.audio.mel import MelParams
 from core.dataset import Dataset, discover
 from core.dataset.library import resolve
-from core.errors import DatasetError, ParamsError
-from core.runs import Run
+from core.errors import DatasetError
+from core.runs import DatasetRef, Run, RunConfig, RunError, RunInput
+from core.runs.events import Event, FeaturesDone, RunEnded, Stage, event_dict
 from core.splits import make_folds
 from core.training.config import TrainConfig
 from core.training.kfold import run_kfold
@@ -32,7 +33,7 @@ IMAGE_INPUTS: dict[str, dict[str, Any]] = {
     "gray": {"crop": True, "gray": True},
     "gray2": {"crop": True, "gray": True, "freq_step": 2},
 }
-Emit = Callable[[dict[str, Any]], None]
+Emit = Callable[[Event | dict[str, Any]], None]
 Stop = Callable[[], bool]
 
 
@@ -53,52 +54,47 @@ def run_config(
     image_input: str | None = None,
     fingerprint: str = "",
     drop_flagged: bool = False,
-) -> dict[str, Any]:
-    """The JSON config of a run: the dataset, its input (mel params or image mode), training.
+) -> RunConfig:
+    """The config of a training run: the dataset, its input (mel params or image mode), training.
 
     ``drop_flagged`` leaves out the clips the fault detectors flagged (see core.dataset.flags).
+    Raises ParamsError unless exactly one of ``mel`` and ``image_input`` is given.
     """
-    if (mel is None) == (image_input is None):
-        raise ParamsError("Give either mel parameters or an image input mode, not both.")
-    if image_input is not None and image_input not in IMAGE_INPUTS:
-        raise ParamsError(f"Image input must be one of {list(IMAGE_INPUTS)}, not {image_input!r}.")
-    return {
-        "dataset": dataset,
-        "dataset_fingerprint": fingerprint,
-        "input": {"mel": mel.to_dict()} if mel else {"image": image_input},
-        "train": train.to_dict(),
-        "drop_flagged": drop_flagged,
-    }
+    return RunConfig(
+        dataset=DatasetRef(dataset, fingerprint),
+        input=RunInput(mel=mel, image=image_input),
+        train=train,
+        drop_flagged=drop_flagged,
+    )
 
 
 def load_inputs(
-    dataset: Dataset, spec: dict[str, Any], emit: Emit, stop: Stop, drop_flagged: bool = False
+    dataset: Dataset, spec: RunInput, emit: Emit, stop: Stop, drop_flagged: bool = False
 ) -> Inputs:
     """Features of every usable clip: mel arrays from the feature store, or Kaggle images."""
     rows = dataset.usable
     if drop_flagged:
         rows = rows[rows["detected_faults"] == ""].reset_index(drop=True)
-        emit({"type": "stage", "stage": f"left out {len(dataset.usable) - len(rows)} flagged"})
-    if "image" in spec:
+        emit(Stage(f"left out {len(dataset.usable) - len(rows)} flagged"))
+    if spec.image is not None:
         from core.dataset.images import load_images
 
         path_col = "path" if dataset.layout == "images" else "image_path"
         if path_col not in rows:
             raise DatasetError("This dataset has no spectrogram images: train on mel input.")
         rows = rows[rows[path_col] != ""].reset_index(drop=True)
-        emit({"type": "stage", "stage": f"loading {len(rows)} images"})
-        X = load_images(rows[path_col], **IMAGE_INPUTS[spec["image"]])
+        emit(Stage(f"loading {len(rows)} images"))
+        X = load_images(rows[path_col], **IMAGE_INPUTS[spec.image])
     else:
         from core.features import compute_features
 
         rows = rows[rows["kind"] == "audio"].reset_index(drop=True)
-        params = MelParams.from_dict(spec["mel"])
 
         def progress(done: int, total: int) -> None:
             if done == total or done % 25 == 0:
-                emit({"type": "features", "done": done, "total": total})
+                emit(FeaturesDone(done, total))
 
-        store = compute_features(rows, params, progress=progress, should_stop=stop)
+        store = compute_features(rows, spec.mel, progress=progress, should_stop=stop)
         rows = rows.set_index("track_id").loc[store.track_ids].reset_index()
         X = np.asarray(store.X)[..., None]  # channels last: (N, S, n_mels, frames, 1)
     labels = [g for g in dataset.genres if g in set(rows["genre"])]
@@ -109,16 +105,14 @@ def load_inputs(
 def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
     """Train the run's config over its folds and write weights, histories and metrics."""
     started = time.perf_counter()
-    config = run.config
-    train = TrainConfig.from_dict(config["train"])
-    dataset = discover(resolve(config["dataset"]))
-    on_event({"type": "stage", "stage": "preparing inputs"})
+    config = run.run_config
+    train = config.train
+    if train is None or config.input is None:
+        raise RunError(f"Run {run.label!r} has no training settings or input to train on.")
+    dataset = discover(resolve(config.dataset.spec))
+    on_event(Stage("preparing inputs"))
     inputs = load_inputs(
-        dataset,
-        config["input"],
-        on_event,
-        should_stop,
-        drop_flagged=config.get("drop_flagged", False),
+        dataset, config.input, on_event, should_stop, drop_flagged=config.drop_flagged
     )
     artists = inputs.clips["artist"].to_numpy() if (inputs.clips["artist"] != "").any() else None
     folds = make_folds(
@@ -131,11 +125,12 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
         drop_repetitions=train.drop_repetitions,
         val_fraction=train.val_fraction,
     )
-    on_event({"type": "stage", "stage": f"training {len(folds)} fold(s)"})
+    on_event(Stage(f"training {len(folds)} fold(s)"))
     results = run_kfold(inputs.X, inputs.y, folds, train, on_event, should_stop)
     for result in results:
-        _write_fold(run, result, inputs, train)
+        _write_fold(run, result, inputs)
     accs = np.array([r.test_acc for r in results])
+    seconds = time.perf_counter() - started
     run.write_summary(
         {
             "mean_acc": float(accs.mean()),
@@ -148,17 +143,17 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
                 {"train": len(f[0]), "test": len(f[1]), "valid": len(f[2]) if len(f) > 2 else 0}
                 for f in folds
             ],
-            "seconds": time.perf_counter() - started,
+            "seconds": seconds,
         }
     )
+    on_event(RunEnded(mean_acc=float(accs.mean()), seconds=seconds))
 
 
-def _write_fold(run: Run, result: FoldResult, inputs: Inputs, train: TrainConfig) -> None:
+def _write_fold(run: Run, result: FoldResult, inputs: Inputs) -> None:
     from sklearn.metrics import confusion_matrix
 
     i = result.fold
-    suffix = ".pt" if train.framework == "torch" else ".keras"
-    save_weights(result.model, run.fold_dir(i) / f"model{suffix}")
+    save_weights(result.model, run.model_path(i))
     run.write_history(i, result.history)
     test = result.test_idx
     true = inputs.y[test]
@@ -177,22 +172,27 @@ def _write_fold(run: Run, result: FoldResult, inputs: Inputs, train: TrainConfig
 
 
 def train_now(
-    config: dict[str, Any],
+    config: RunConfig | dict[str, Any],
     name: str = "",
     root=None,
-    on_event: Emit | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
     should_stop: Stop | None = None,
 ) -> Run:
-    """Create a run and train it in this process (no queue); returns the finished run."""
+    """Create a run and train it in this process (no queue); returns the finished run.
+
+    ``on_event`` sees each progress event as it is written (its JSON dict; read it typed with
+    :func:`core.runs.events.parse_event`).
+    """
     from core.runs import RunStatus, create_run
 
     run = create_run(config, name=name, root=root)
     run.set_status(RunStatus.RUNNING)
     events = on_event or (lambda event: None)
 
-    def emit(event: dict[str, Any]) -> None:
-        run.append_event(event)
-        events(event)
+    def emit(event: Event | dict[str, Any]) -> None:
+        data = event_dict(event)
+        run.append_event(data)
+        events(data)
 
     try:
         execute_run(run, emit, should_stop or run.cancel_requested)
