@@ -57,7 +57,7 @@ else:
         for name, p in MEL_PRESETS.items()
     }
     # label -> (the preset it is described against in links, the setting)
-    choices = {f"preset: {p.summary(name)}": (name, p) for name, p in fitted.items()}
+    choices = {f"preset: {name}, {p.summary(name)}": (name, p) for name, p in fitted.items()}
     offered = {
         "Spectrogram Lab setting A": ("librosa", st.session_state.get("lab_params_A")),
         "The link's setting": linked_mel("mel"),

@@ -135,7 +135,7 @@ def test_summaries_tell_different_settings_apart():
     base = PRESETS["librosa"]
     hann, hamming = base, base.replace(window="hamming")
     assert hann.summary() != hamming.summary()
-    assert hamming.summary() == "librosa + window=hamming"
+    assert hamming.summary() == "128 mels (librosa + window=hamming)"
     changed = [base.replace(**{n: v}) for n, v in MEL_CHANGES.items() if n != "image"]
     summaries = {p.summary() for p in [base, *changed, *PRESETS.values()]}
     assert len(summaries) == len(changed) + len(PRESETS)

@@ -260,15 +260,15 @@ class MelParams:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def summary(self, preset: str | None = None) -> str:
-        """One line naming a preset (``preset``, else the closest one) and every field that
-        differs from it: two different settings never share a summary.
+        """One line: the number of mel bands, then a preset (``preset``, else the closest one)
+        and every field that differs from it, so two different settings never share a summary.
 
         >>> PRESETS["librosa"].replace(window="hamming", fmax=8000).summary()
-        'librosa + window=hamming, fmax=8000'
+        '128 mels (librosa + window=hamming, fmax=8000)'
         """
         name = preset or min(PRESETS, key=lambda n: len(_changes(PRESETS[n], self)))
         changes = _changes(PRESETS[name], self)
-        return name + (" + " + ", ".join(changes) if changes else "")
+        return f"{self.n_mels} mels ({name}" + (" + " + ", ".join(changes) if changes else "") + ")"
 
 
 def _changes(base: MelParams, params: MelParams) -> list[str]:
