@@ -35,12 +35,12 @@ import numpy as np
 import pandas as pd
 
 from core import settings
-from core.access import Actor, authorize
 from core.audio import load
 from core.audio.clip import clip_features
 from core.audio.mel import MelParams
 from core.audio.mel_fast import single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
+from core.policy import Actor, authorize
 
 #: Bump when the stored arrays would change for equal params and files (invalidates old stores).
 STORE_VERSION = 1
