@@ -42,7 +42,8 @@ for column, chosen in (("status", statuses), ("dataset", datasets), ("protocol",
     if chosen:
         shown = shown[shown[column].isin(chosen)]
 if search:
-    text = shown[["id", "name", "user", "notes", "settings", "source"]].astype(str).agg(" ".join, 1)
+    columns = ["id", "name", "user", "architecture", "input", "notes", "settings", "source"]
+    text = shown[columns].astype(str).agg(" ".join, 1)
     shown = shown[text.str.contains(search, case=False, regex=False)]
 parts.table(shown, "runs", column_order=RUN_COLUMNS, column_config=RUN_COLUMN_CONFIG)
 st.caption(
@@ -82,7 +83,8 @@ if not chosen:
 results = []
 for run_id in chosen:
     try:
-        result = parts.load_results(run_id, str(runs[run_id].status), str(settings.MODELS_DIR))
+        status, models = str(runs[run_id].status), str(settings.current().models_dir)
+        result = parts.load_results(run_id, status, models)
         result.label = runs[run_id].label  # renamed since it was read
         results.append(result)
     except (GenreLabError, OSError, ValueError, KeyError) as exc:

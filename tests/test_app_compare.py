@@ -170,7 +170,7 @@ def test_a_run_is_renamed_tagged_annotated_and_deleted_in_the_manage_panel(tiny,
     from core.runs import list_runs
 
     copy_id = "20200101-000000-c0de"  # a copy of the first run, oldest of all
-    shutil.copytree(load_run(runs[0]).dir, settings.MODELS_DIR / copy_id)
+    shutil.copytree(load_run(runs[0]).dir, settings.current().models_dir / copy_id)
     at = _open(tiny)
     at.selectbox(key="mg_run").set_value(copy_id).run()
     at.text_input(key=f"mg_name_{copy_id}").set_value("managed copy").run()
@@ -198,5 +198,5 @@ def test_a_run_is_renamed_tagged_annotated_and_deleted_in_the_manage_panel(tiny,
     at.button(key=f"mg_delete_{copy_id}").click().run()
     assert not at.exception, at.exception
     assert copy_id not in {r.id for r in list_runs()}
-    assert not (settings.MODELS_DIR / copy_id).exists()
+    assert not (settings.current().models_dir / copy_id).exists()
     assert copy_id not in set(at.dataframe[0].value["id"])

@@ -68,7 +68,7 @@ def test_bad_upload_shows_a_message(run, data, message):
 
 
 def test_no_run_offers_quick_training(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.settings.MODELS_DIR", tmp_path)
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(tmp_path))
     at = _predict_page()
     assert not at.exception, at.exception
     assert any("No trained run" in i.value for i in at.info)
@@ -95,8 +95,8 @@ def test_predict_shows_provenance_warns_for_a_demo_run_and_refuses_a_10_ms_clip(
     from core import settings
 
     demo_id = "20200101-000000-de70"  # the tones run, recorded as trained on the demo
-    shutil.copytree(run.dir, settings.MODELS_DIR / demo_id)
-    summary_path = settings.MODELS_DIR / demo_id / "summary.json"
+    shutil.copytree(run.dir, settings.current().models_dir / demo_id)
+    summary_path = settings.current().models_dir / demo_id / "summary.json"
     summary = json.loads(summary_path.read_text())
     summary["dataset"]["layout"] = "demo"
     summary_path.write_text(json.dumps(summary))
@@ -115,4 +115,4 @@ def test_predict_shows_provenance_warns_for_a_demo_run_and_refuses_a_10_ms_clip(
         assert "blip.wav" in error.value and "too short to classify" in error.value
         assert not [m for m in at.metric if m.label == "Predicted genre"]
     finally:
-        shutil.rmtree(settings.MODELS_DIR / demo_id)
+        shutil.rmtree(settings.current().models_dir / demo_id)

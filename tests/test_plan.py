@@ -76,7 +76,7 @@ def test_training_and_the_command_line_refuse_the_filtered_protocol_on_other_dat
     from core.cli import main
     from core.training.execute import run_config, train_now
 
-    monkeypatch.setattr("core.settings.MODELS_DIR", tmp_path / "models")
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(tmp_path / "models"))
     for label, freq in (("low", 220.0), ("high", 1760.0)):
         for i in range(3):
             write_tone(tmp_path / "data" / label / f"{label}{i}.wav", seconds=0.5, freq=freq)

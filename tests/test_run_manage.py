@@ -124,8 +124,8 @@ def test_provenance_of_an_old_run_and_its_settings_in_one_line(tmp_path):
 def test_command_line_shows_renames_tags_notes_and_deletes(tmp_path, monkeypatch, capsys):
     from core.cli import main
 
-    monkeypatch.setattr("core.settings.MODELS_DIR", tmp_path)
-    monkeypatch.setattr("core.settings.DATA_DIR", tmp_path / "data")
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(tmp_path))
+    monkeypatch.setenv("GENRELAB_DATA_DIR", str(tmp_path / "data"))
     shutil.copytree(V1, tmp_path / V1.name)
     run_id = V1.name
     assert main(["runs", "rename", run_id, "renamed"]) == 0
