@@ -24,13 +24,13 @@ dataset = current_dataset()  # only needed to play the clips a run got wrong
 
 runs = {run.id: run for run in training_runs()}
 frame = runs_frame(list(runs.values()))
+show_done()  # what the Manage panel below last did (a deleted last run included)
 if frame.empty:
     st.info("No runs yet: train a model on the Train page, then compare runs here.")
     st.stop()
 
 # -- the table of runs ----------------------------------------------------------------------------
 st.subheader("Runs")
-show_done()
 c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 1.4])
 statuses = c1.multiselect("Status", sorted(set(frame["status"])), default=["completed"])
 datasets = c2.multiselect("Dataset", sorted(set(frame["dataset"]) - {""}))

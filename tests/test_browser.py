@@ -21,6 +21,7 @@ from core.genres import GENRES
 from core.runs import RunStatus, load_run
 from tests.browser_support import (
     ARTIFACTS,
+    REPO,
     Server,
     cancel_active_runs,
     free_port,
@@ -45,6 +46,7 @@ PAGES = {  # navigation label: (page title, a text drawn late in the page; settl
     "Predict": ("Predict", re.compile("No trained run yet|processed with the run's own settings")),
 }
 RUN_NAME = "browser run"
+V1_RUN = "20261202-003815-9ff1"  # tests/data/run_v1: a finished run, for the tests that need one
 PASSWORD = "open sesame"
 
 
@@ -459,3 +461,92 @@ def test_openid_connect_login_through_a_loopback_provider(server, session, tmp_p
             session.shot(page, "signed-out")
         finally:
             app.stop()
+
+
+def _old_run(server: Server, run_id: str, layout: str = "") -> str:
+    """A copy of the v1 run folder (tests/data/run_v1: 1 s tones, 2 folds) in the server's models
+    folder as ``run_id``; with ``layout``, its summary records that dataset layout."""
+    import json
+    import shutil
+
+    shutil.copytree(REPO / "tests" / "data" / "run_v1" / V1_RUN, server.models_dir / run_id)
+    if layout:
+        summary = server.models_dir / run_id / "summary.json"
+        data = json.loads(summary.read_text())
+        summary.write_text(json.dumps({**data, "dataset": {"name": layout, "layout": layout}}))
+    return run_id
+
+
+def test_a_run_is_renamed_tagged_and_deleted_in_the_manage_panel(server, session):
+    copy_id = _old_run(server, "20200101-000000-b0b0")
+    page = session.page()
+    page.set_viewport_size({"width": 1440, "height": 1800})
+    page.goto(server.url)  # the demo ready first: its generation reruns the pages meanwhile
+    wait_title(page, "Genre Lab", FIRST_LOAD_MS)
+    wait_text(page, PAGES["Home"][1], FIRST_LOAD_MS)
+    go(page, "Compare")
+    session.shot(page, "table-1440")
+    page.get_by_text("Manage runs: rename, tag, annotate, delete").click()
+    choose(page, "Run to manage", re.compile(re.escape(copy_id)))
+    name = page.get_by_role("textbox", name="Name", exact=True)
+    name.fill("managed in the browser")
+    name.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Save name").click()
+    settle(page)
+    tags = page.get_by_role("textbox", name="Tags (comma-separated)")
+    tags.fill("baseline, browser")
+    tags.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Save tags").click()
+    settle(page)
+    wait_text(page, "Tags saved.")
+    table = page.locator('[data-testid="stDataFrame"]').first
+    row = table.locator("tr").filter(has_text="managed in the browser")
+    row.filter(has_text="baseline, browser").wait_for(state="attached")
+    session.shot(page, "renamed-tagged")
+    assert load_run(copy_id, server.models_dir).tags == ["baseline", "browser"]
+
+    delete = page.get_by_role("button", name="Delete run")
+    assert delete.is_disabled()  # only after the confirmation
+    page.get_by_text(re.compile(r"Yes, delete managed in the browser")).click()
+    settle(page)
+    delete.click()
+    wait_text(page, "Deleted managed in the browser.")
+    settle(page)
+    session.shot(page, "deleted")
+    assert not (server.models_dir / copy_id).exists()
+    rows = page.locator('[data-testid="stDataFrame"] tr')
+    assert rows.filter(has_text="managed in the browser").count() == 0
+    assert_clean(page)
+
+
+def test_predict_warns_for_a_demo_run_and_refuses_a_10_ms_clip(server, session, tmp_path):
+    run_id = _old_run(server, "20200101-000000-de70", layout="demo")
+    clip = SHARED_GTZAN / "audio_sample" / "blues" / "blues.00000.wav"
+    if not clip.exists():
+        clip = write_tone(tmp_path / "recording.wav", seconds=12.0)
+    blip = write_tone(tmp_path / "blip.wav", seconds=0.01)
+    page = session.page()
+    page.set_viewport_size({"width": 1440, "height": 2400})
+    page.goto(server.url)
+    wait_title(page, "Genre Lab", FIRST_LOAD_MS)
+    wait_text(page, PAGES["Home"][1], FIRST_LOAD_MS)
+    page.goto(f"{server.url}/predict?run={run_id}")
+    wait_title(page, "Predict")
+    wait_text(page, "cross-validated accuracy")
+    wait_text(page, re.compile(r"over 2 folds"))
+    uploader = page.locator('[data-testid="stFileUploader"] input[type=file]')
+    uploader.set_input_files(clip)
+    warnings = page.locator('[data-testid="stAlertContentWarning"]')
+    warnings.filter(has_text="synthetic demo").first.wait_for()
+    wait_text(page, "Mel spectrogram (first window)")
+    settle(page)
+    session.shot(page, "demo-warning")
+    uploader.set_input_files(blip)
+    error = page.locator('[data-testid="stAlertContentError"]').filter(has_text="too short")
+    error.first.wait_for()
+    settle(page)
+    session.shot(page, "refused")
+    assert "blip.wav" in error.first.inner_text()
+    assert page.locator('[data-testid="stMetric"]').filter(has_text="Predicted genre").count() == 0
