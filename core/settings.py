@@ -6,6 +6,8 @@ import os
 import tomllib
 from pathlib import Path
 
+from core.errors import ParamsError
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -58,3 +60,65 @@ MAX_ANALYSIS_SECONDS: float = float(_int("GENRELAB_MAX_ANALYSIS_SECONDS", 600))
 #: Audio file extensions recognised in folder-per-label datasets.
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".flac", ".ogg", ".mp3")
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png",)
+
+# -- where training runs (read at call time) ---------------------------------------------------
+#: How a run's folds are executed: in the worker process one after another, or as Ray tasks.
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+#: Where PyTorch trains and predicts: CUDA when present (``auto``), or forced.
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+
+
+def _choice(var: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(var, "").strip().lower() or default
+    if value not in allowed:
+        raise ParamsError(f"{var} must be one of {', '.join(allowed)}, not {value!r}.")
+    return value
+
+
+def _number(var: str, default: float, minimum: float) -> float:
+    raw = os.environ.get(var, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ParamsError(f"{var} must be a number, not {raw!r}.") from None
+    if value < minimum:
+        raise ParamsError(f"{var} must be at least {minimum:g}, not {raw}.")
+    return value
+
+
+def executor() -> str:
+    """``GENRELAB_EXECUTOR``: ``local`` (default) or ``ray``."""
+    return _choice("GENRELAB_EXECUTOR", "local", EXECUTORS)
+
+
+def ray_address() -> str:
+    """``GENRELAB_RAY_ADDRESS``: a Ray cluster's GCS ``host:port``, ``ray://host:10001`` (Ray
+    Client), or ``local`` (default) to start a Ray on this machine for each run."""
+    return os.environ.get("GENRELAB_RAY_ADDRESS", "").strip() or "local"
+
+
+def ray_cpus_per_fold() -> float:
+    """``GENRELAB_RAY_CPUS_PER_FOLD``: CPUs each fold's Ray task reserves (default 1); its
+    framework gets as many threads."""
+    return _number("GENRELAB_RAY_CPUS_PER_FOLD", 1.0, 0.5)
+
+
+def ray_gpus_per_fold() -> float:
+    """``GENRELAB_RAY_GPUS_PER_FOLD``: GPUs each fold's Ray task reserves (default 0; 1, or 0.5
+    to share one GPU between two folds)."""
+    return _number("GENRELAB_RAY_GPUS_PER_FOLD", 0.0, 0.0)
+
+
+def ray_max_retries() -> int:
+    """``GENRELAB_RAY_MAX_RETRIES``: times a fold whose Ray worker died is retried (default 2)."""
+    return int(_number("GENRELAB_RAY_MAX_RETRIES", 2, 0))
+
+
+def ray_connect_timeout() -> float:
+    """``GENRELAB_RAY_CONNECT_TIMEOUT``: seconds to wait for a cluster to answer (default 10)."""
+    return _number("GENRELAB_RAY_CONNECT_TIMEOUT", 10.0, 0.1)
+
+
+def device() -> str:
+    """``GENRELAB_DEVICE``: ``auto`` (default: CUDA when present), ``cpu`` or ``cuda``."""
+    return _choice("GENRELAB_DEVICE", "auto", DEVICES)

@@ -23,8 +23,7 @@ from core.runs import DatasetRef, Run, RunConfig, RunError, RunInput
 from core.runs.events import Event, FeaturesDone, RunEnded, Stage, event_dict
 from core.splits import make_folds
 from core.training.config import TrainConfig
-from core.training.kfold import run_kfold
-from core.training.loop import FoldResult, save_weights
+from core.training.kfold import complete_folds
 
 #: How Kaggle spectrogram images are fed (see ``core.dataset.images.load_images``).
 IMAGE_INPUTS: dict[str, dict[str, Any]] = {
@@ -126,10 +125,12 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
         val_fraction=train.val_fraction,
     )
     on_event(Stage(f"training {len(folds)} fold(s)"))
-    results = run_kfold(inputs.X, inputs.y, folds, train, on_event, should_stop)
-    for result in results:
-        _write_fold(run, result, inputs)
-    accs = np.array([r.test_acc for r in results])
+    from core.runs.executors import run_folds
+
+    outcomes = run_folds(run, inputs, complete_folds(folds, inputs.y, train), on_event, should_stop)
+    if run.folds() != list(range(len(folds))):
+        raise RunError(f"Run {run.label!r} is missing folds: it has {run.folds()}.")
+    accs = np.array([o.test_acc for o in outcomes])
     seconds = time.perf_counter() - started
     run.write_summary(
         {
@@ -138,7 +139,7 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
             "fold_acc": accs.tolist(),
             "labels": inputs.labels,
             "n_clips": len(inputs.y),
-            "input_shape": list(results[0].input_shape),
+            "input_shape": list(outcomes[0].input_shape),
             "folds": [
                 {"train": len(f[0]), "test": len(f[1]), "valid": len(f[2]) if len(f) > 2 else 0}
                 for f in folds
@@ -147,28 +148,6 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
         }
     )
     on_event(RunEnded(mean_acc=float(accs.mean()), seconds=seconds))
-
-
-def _write_fold(run: Run, result: FoldResult, inputs: Inputs) -> None:
-    from sklearn.metrics import confusion_matrix
-
-    i = result.fold
-    save_weights(result.model, run.model_path(i))
-    run.write_history(i, result.history)
-    test = result.test_idx
-    true = inputs.y[test]
-    predicted = result.test_proba.argmax(axis=1)
-    table = pd.DataFrame(
-        {
-            "track_id": inputs.clips["track_id"].to_numpy()[test],
-            "true": [inputs.labels[t] for t in true],
-            "predicted": [inputs.labels[p] for p in predicted],
-        }
-    )
-    probs = pd.DataFrame(result.test_proba, columns=inputs.labels)
-    run.write_predictions(i, pd.concat([table, probs], axis=1))
-    matrix = confusion_matrix(true, predicted, labels=range(len(inputs.labels)))
-    run.write_confusion(i, matrix, inputs.labels)
 
 
 def train_now(

@@ -38,55 +38,89 @@ def run_kfold(
     y = np.asarray(y, dtype=np.int64)
     if len(X) != len(y):
         raise ParamsError(f"{len(X)} clips but {len(y)} labels")
+    folds = complete_folds(folds, y, config, groups=groups)
     n_classes = int(y.max()) + 1
-    k = len(folds)
-    emit = on_event or (lambda event: None)
-    results = []
+    return [
+        train_one_fold(X, y, fold, i, len(folds), config, n_classes, on_event, should_stop)
+        for i, fold in enumerate(folds)
+    ]
+
+
+def complete_folds(
+    folds: Sequence[tuple[np.ndarray, ...]],
+    y: Sequence[int],
+    config: TrainConfig,
+    *,
+    groups: Sequence[int] | None = None,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Each fold as ``(train, test, valid)``: a fold's own validation part, else
+    ``config.val_fraction`` of its training clips (None when that is 0). Computed once, so every
+    executor trains exactly these folds."""
+    y = np.asarray(y, dtype=np.int64)
+    complete = []
     for i, fold in enumerate(folds):
         train_idx, test_idx = np.asarray(fold[0]), np.asarray(fold[1])
-        valid_idx = np.asarray(fold[2]) if len(fold) > 2 else None
         if np.intersect1d(train_idx, test_idx).size:
             raise ParamsError(f"fold {i}: train and test share clips")
+        valid_idx = np.asarray(fold[2]) if len(fold) > 2 else None
         if valid_idx is None and config.val_fraction > 0:
             train_idx, valid_idx = validation_split(
                 train_idx, y, groups, fraction=config.val_fraction, seed=config.seed + i
             )
-        emit(
-            {
-                "type": "fold_start",
-                "fold": i,
-                "k": k,
-                "n_train": len(train_idx),
-                "n_valid": 0 if valid_idx is None else len(valid_idx),
-                "n_test": len(test_idx),
-            }
-        )
+        complete.append((train_idx, test_idx, valid_idx))
+    return complete
 
-        def on_epoch(record: dict[str, Any], fold: int = i) -> None:
-            emit({"type": "epoch", "fold": fold, "k": k, "epochs": config.epochs, **record})
 
-        result = train_fold(
-            X[train_idx],
-            y[train_idx],
-            None if valid_idx is None else X[valid_idx],
-            None if valid_idx is None else y[valid_idx],
-            config,
-            n_classes=n_classes,
-            on_epoch=on_epoch,
-            should_stop=should_stop,
-        )
-        result.fold, result.valid_idx, result.test_idx = i, valid_idx, test_idx
-        result.test_proba = predict_proba(result.model, X[test_idx])
-        result.test_acc = float(np.mean(result.test_proba.argmax(axis=1) == y[test_idx]))
-        emit(
-            {
-                "type": "fold_end",
-                "fold": i,
-                "k": k,
-                "test_acc": result.test_acc,
-                "best_epoch": result.best_epoch,
-                "seconds": result.seconds,
-            }
-        )
-        results.append(result)
-    return results
+def train_one_fold(
+    X: np.ndarray,
+    y: np.ndarray,
+    fold: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    i: int,
+    k: int,
+    config: TrainConfig,
+    n_classes: int,
+    on_event: EventCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> FoldResult:
+    """Train and test fold ``i`` of ``k`` (a fold of :func:`complete_folds`): the unit every
+    executor runs, in this process or as a Ray task."""
+    emit = on_event or (lambda event: None)
+    train_idx, test_idx, valid_idx = fold
+    emit(
+        {
+            "type": "fold_start",
+            "fold": i,
+            "k": k,
+            "n_train": len(train_idx),
+            "n_valid": 0 if valid_idx is None else len(valid_idx),
+            "n_test": len(test_idx),
+        }
+    )
+
+    def on_epoch(record: dict[str, Any]) -> None:
+        emit({"type": "epoch", "fold": i, "k": k, "epochs": config.epochs, **record})
+
+    result = train_fold(
+        X[train_idx],
+        y[train_idx],
+        None if valid_idx is None else X[valid_idx],
+        None if valid_idx is None else y[valid_idx],
+        config,
+        n_classes=n_classes,
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+    )
+    result.fold, result.valid_idx, result.test_idx = i, valid_idx, test_idx
+    result.test_proba = predict_proba(result.model, X[test_idx])
+    result.test_acc = float(np.mean(result.test_proba.argmax(axis=1) == y[test_idx]))
+    emit(
+        {
+            "type": "fold_end",
+            "fold": i,
+            "k": k,
+            "test_acc": result.test_acc,
+            "best_epoch": result.best_epoch,
+            "seconds": result.seconds,
+        }
+    )
+    return result

@@ -13,6 +13,7 @@ from torch import nn
 from core import settings
 from core.models.torch_cnn import SpectrogramCNN, build_torch_model
 from core.training.config import TrainConfig
+from core.training.device import torch_device
 from core.training.loop import (
     EarlyStopping,
     EpochCallback,
@@ -41,13 +42,14 @@ def train_torch(
     started = time.perf_counter()
     torch.set_num_threads(settings.TRAIN_THREADS)
     torch.manual_seed(config.seed)
+    device = torch_device()
     rng = np.random.default_rng(config.seed)
     X, y = as_samples(X_train, y_train)
     shape, crop = model_input_shape(X, config), crop_width(X, config)
     mean, std = channel_stats(X)
     model = build_torch_model(
         shape, n_classes, config.resolved_model_params(), dropout=config.dropout, mean=mean, std=std
-    )
+    ).to(device)
     optimizer, scheduler = _optimizer(model, config, math.ceil(len(X) / config.batch_size))
     stopper = EarlyStopping(config.patience)
     best_state, history = None, []
@@ -57,8 +59,8 @@ def train_torch(
         model.train()
         loss_sum, correct = 0.0, 0
         for xb, yb in iterate_epoch(X, y, crop, config.batch_size, rng, should_stop):
-            target = torch.from_numpy(yb)
-            logits = model(torch.from_numpy(xb).permute(0, 3, 1, 2))
+            target = torch.from_numpy(yb).to(device)
+            logits = model(torch.from_numpy(xb).to(device).permute(0, 3, 1, 2))
             loss = nn.functional.cross_entropy(logits, target)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -97,11 +99,12 @@ def train_torch(
 
 
 def predict_batch(model: SpectrogramCNN, batch: np.ndarray) -> np.ndarray:
-    """Softmax probabilities of a float32 NHWC batch."""
+    """Softmax probabilities of a float32 NHWC batch, on the model's device."""
     model.eval()
+    device = next(model.parameters()).device
     with torch.inference_mode():
-        logits = model(torch.from_numpy(batch).permute(0, 3, 1, 2))
-        return torch.softmax(logits, dim=1).numpy()
+        logits = model(torch.from_numpy(batch).to(device).permute(0, 3, 1, 2))
+        return torch.softmax(logits, dim=1).cpu().numpy()
 
 
 def torch_input_shape(model: SpectrogramCNN) -> tuple[int, int, int]:
