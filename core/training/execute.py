@@ -162,9 +162,20 @@ def train_now(
     ``on_event`` sees each progress event as it is written (its JSON dict; read it typed with
     :func:`core.runs.events.parse_event`).
     """
-    from core.runs import RunStatus, create_run
+    from core.runs import create_run
 
-    run = create_run(config, name=name, root=root)
+    return run_here(create_run(config, name=name, root=root), on_event, should_stop)
+
+
+def run_here(
+    run: Run,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    should_stop: Stop | None = None,
+) -> Run:
+    """Train the queued run ``run`` in this process, recording how it ended (see
+    :func:`train_now`); raises what stopped it."""
+    from core.runs import RunStatus
+
     run.set_status(RunStatus.RUNNING)
     events = on_event or (lambda event: None)
 
