@@ -28,6 +28,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,14 +110,19 @@ class Sweep:
         )
 
     def _sampler(self) -> optuna.samplers.BaseSampler:
+        """TPE or random; a grid's points are enqueued trials (:meth:`grid_points`), drawn in
+        order, so a random sampler never sees them."""
         import optuna
 
-        if self.method == "grid":
-            space = {p.name: list(p.values) for p in self.params}
-            return optuna.samplers.GridSampler(space, seed=self.seed)
-        if self.method == "random":
-            return optuna.samplers.RandomSampler(seed=self.seed)
-        return optuna.samplers.TPESampler(seed=self.seed)
+        if self.method == "tpe":
+            return optuna.samplers.TPESampler(seed=self.seed)
+        return optuna.samplers.RandomSampler(seed=self.seed)
+
+    def grid_points(self) -> list[dict[str, Any]]:
+        """Every combination of the listed values (a grid sweep's trials, in order)."""
+        names = [p.name for p in self.params]
+        combos = product(*(p.values for p in self.params))
+        return [dict(zip(names, combo, strict=True)) for combo in combos]
 
     def jobs(self) -> list[Run]:
         """The jobs that ran (or run) this sweep, newest first."""
@@ -149,6 +155,8 @@ class Sweep:
         rows = []
         if (self.dir / STUDY).exists():
             for t in self.study().get_trials(deepcopy=False):
+                if t.state.name == "WAITING":
+                    continue
                 run = runs.get(t.user_attrs.get("run_id", ""))
                 summary = (run.summary if run is not None else None) or {}
                 state = "cancelled" if t.user_attrs.get("cancelled") else t.state.name.lower()
@@ -305,6 +313,9 @@ def execute_sweep(run: Run, on_event: Callable, should_stop: Callable[[], bool])
 
     sweep = load_sweep(RunConfig.from_dict(run.config).params["sweep"], run.dir.parent)
     study = sweep.study()
+    if sweep.method == "grid" and not study.get_trials(deepcopy=False):
+        for point in sweep.grid_points():
+            study.enqueue_trial(point)
     for t in study.get_trials(deepcopy=False, states=[TrialState.RUNNING]):
         study.tell(t.number, state=TrialState.FAIL)  # its job died: try that point again
         study.enqueue_trial(t.params, user_attrs={"requeued": t.number})
