@@ -122,40 +122,15 @@ def _runs_list(args: argparse.Namespace) -> None:
 
 
 def _sweep_create(args: argparse.Namespace) -> None:
-    from core.sweeps import create_sweep
+    from core.sweeps import create_sweep, parse_param
 
     base = _run_config(args)
-    params = [_sweep_param(text) for text in args.vary]
+    params = [parse_param(text) for text in args.vary]
     presets = {"train": args.preset, **({"mel": args.mel} if args.image is None else {})}
     sweep = create_sweep(
         base, params, args.method, args.trials, args.sweep_seed, args.name, presets=presets
     )
     print(sweep.id)
-
-
-def _sweep_param(text: str):
-    """``lr=1e-4:1e-2:log`` (a range), or ``n_mels=32,64`` (values)."""
-    from core.errors import ParamsError
-    from core.sweeps import SweepParam
-
-    name, sep, spec = text.partition("=")
-    if not sep or not spec:
-        raise ParamsError(f"--vary {text!r}: write NAME=V1,V2,... or NAME=LOW:HIGH[:log].")
-    if ":" in spec:
-        low, high, *rest = spec.split(":")
-        if rest not in ([], ["log"]):
-            raise ParamsError(f"--vary {text!r}: a range is LOW:HIGH or LOW:HIGH:log.")
-        return SweepParam(name, low=_number(low), high=_number(high), log=rest == ["log"])
-    return SweepParam(name, values=tuple(_number(v) for v in spec.split(",")))
-
-
-def _number(text: str) -> float | int:
-    from core.errors import ParamsError
-
-    value = _value(text.strip())
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParamsError(f"{text!r} is not a number.")
-    return value
 
 
 def _sweep_run(args: argparse.Namespace) -> None:

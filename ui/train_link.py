@@ -8,6 +8,7 @@ them back into the URL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -66,13 +67,21 @@ def apply_preset(name: str) -> None:
 
 def share_settings() -> None:
     """The current settings into the URL (hyperparameters only where they leave the preset)."""
-    framework, model = st.session_state["tr_framework"], st.session_state["tr_model"]
-    base = preset(model, framework)
-    values: dict[str, str | None] = {"framework": framework, "model": model}
+    values = {name: st.session_state[f"tr_{name}"] for name in (*HYPER, *_OTHER)}
+    share(train_query(st.session_state["tr_framework"], st.session_state["tr_model"], values))
+
+
+def train_query(
+    framework: str, preset_name: str, values: Mapping[str, Any]
+) -> dict[str, str | None]:
+    """The Train page's URL parameters for these settings: framework, preset, and each of
+    ``values`` that leaves the preset (``None`` for the others, which a link leaves out)."""
+    base = preset(preset_name, framework)
+    query: dict[str, str | None] = {"framework": framework, "model": preset_name}
     for name in (*HYPER, *_OTHER):
-        value = st.session_state[f"tr_{name}"]
-        values[name] = None if value == getattr(base, name) else query_text(value)
-    share(values)
+        value = values[name]
+        query[name] = None if value == getattr(base, name) else query_text(value)
+    return query
 
 
 def _linked() -> dict[str, Any]:

@@ -1,7 +1,14 @@
 """Hyperparameter sweeps: a base run config, the settings to vary (:mod:`.space`), and the
 trials, each a k-fold run of the registry on identical folds (:mod:`.sweep`)."""
 
-from core.sweeps.space import METHODS, SETTINGS, SweepParam, check_space, trial_config
+from core.sweeps.space import (
+    METHODS,
+    SETTINGS,
+    SweepParam,
+    check_space,
+    parse_param,
+    trial_config,
+)
 from core.sweeps.sweep import (
     Sweep,
     SweepError,
@@ -22,6 +29,7 @@ __all__ = [
     "check_space",
     "create_sweep",
     "list_sweeps",
+    "parse_param",
     "load_sweep",
     "sweep_job",
     "trial_config",

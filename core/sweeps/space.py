@@ -112,6 +112,33 @@ class SweepParam:
         )
 
 
+def parse_param(text: str) -> SweepParam:
+    """A setting to vary, written ``NAME=V1,V2,...`` (values) or ``NAME=LOW:HIGH[:log]`` (a range).
+
+    >>> parse_param("lr=1e-4:1e-2:log")
+    SweepParam(name='lr', values=None, low=0.0001, high=0.01, log=True)
+    >>> parse_param("n_mels=32,64").values
+    (32, 64)
+    """
+    name, sep, spec = (part.strip() for part in text.partition("="))
+    if not sep or not spec:
+        raise ParamsError(f"{text!r}: write NAME=V1,V2,... or NAME=LOW:HIGH[:log].")
+    if ":" in spec:
+        low, high, *rest = spec.split(":")
+        if rest not in ([], ["log"]):
+            raise ParamsError(f"{text!r}: a range is LOW:HIGH or LOW:HIGH:log.")
+        return SweepParam(name, low=_number(low), high=_number(high), log=rest == ["log"])
+    return SweepParam(name, values=tuple(_number(v) for v in spec.split(",")))
+
+
+def _number(text: str) -> int | float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ParamsError(f"{text.strip()!r} is not a number.") from None
+    return int(value) if value.is_integer() and "." not in text and "e" not in text else value
+
+
 def trial_config(base: RunConfig, values: Mapping[str, Any]) -> RunConfig:
     """``base`` with the trial's ``values`` applied (validated by TrainConfig and MelParams)."""
     train = {k: v for k, v in values.items() if k in TRAIN_SETTINGS}
