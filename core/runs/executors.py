@@ -45,10 +45,8 @@ from core.training.loop import FoldResult, save_weights
 if TYPE_CHECKING:
     import pandas as pd
 
-    from core.training.execute import Inputs
-
 Emit = Callable[[Event | dict[str, Any]], None]
-Fold = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+Fold = tuple[np.ndarray, ...]  # (train, test) or (train, test, valid) rows
 #: Seconds between two looks at the Ray tasks (and at the cancel flag).
 POLL_S = 0.5
 
@@ -127,7 +125,8 @@ def write_fold(
     the test clips' labels), assembled in a hidden folder and renamed to ``fold_<i>/``
     (replacing an earlier attempt's)."""
     import pandas as pd
-    from sklearn.metrics import confusion_matrix
+
+    from core.evaluation.metrics import confusion
 
     i = result.fold
     staging = run.dir / f".tmp-{files.fold_name(i)}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -146,8 +145,7 @@ def write_fold(
         )
         probs = pd.DataFrame(result.test_proba, columns=labels)
         stage.write_predictions(i, pd.concat([table, probs], axis=1))
-        matrix = confusion_matrix(true, predicted, labels=range(len(labels)))
-        stage.write_confusion(i, matrix, labels)
+        stage.write_confusion(i, confusion(table["true"], table["predicted"], labels), labels)
         _publish(stage.fold_dir(i, create=False), run.fold_dir(i, create=False))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -165,25 +163,28 @@ def _publish(tmp: Path, dest: Path) -> None:
 
 def run_folds(
     run: Run,
-    inputs: Inputs,
+    X: np.ndarray,
+    y: np.ndarray,
+    clips: pd.DataFrame,
+    labels: list[str],
     folds: Sequence[Fold],
     on_event: Emit,
     should_stop: Callable[[], bool],
 ) -> list[FoldOutcome]:
-    """Train every fold of ``run`` with the executor the settings name; outcomes by fold.
+    """Train every fold of ``run`` (rows of ``X``, labels ``y`` indexing ``labels``, clips
+    ``clips``) with the executor the settings name; outcomes by fold.
 
     Raises Cancelled when ``should_stop()`` turns true, :class:`ExecutorError` (with the
     reason) when a fold fails, :class:`ClusterUnreachable` when Ray is chosen but not there.
     """
-    n_classes = int(np.max(inputs.y)) + 1
-    clips, labels, k = inputs.clips, inputs.labels, len(folds)
+    n_classes, k = int(np.max(y)) + 1, len(folds)
     jobs = [
         FoldJob(str(run.dir), run.config, fold, i, k, n_classes, clips, labels)
         for i, fold in enumerate(folds)
     ]
     if settings.executor() == "ray":
-        return _run_on_ray(inputs.X, inputs.y, jobs, should_stop)
-    return [train_and_write_fold(inputs.X, inputs.y, job, on_event, should_stop) for job in jobs]
+        return _run_on_ray(X, y, jobs, should_stop)
+    return [train_and_write_fold(X, y, job, on_event, should_stop) for job in jobs]
 
 
 # ---- Ray -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from core.dataset.library import resolve
 from core.errors import DatasetError
 from core.runs import DatasetRef, Run, RunConfig, RunError, RunInput
 from core.runs.events import Event, FeaturesDone, RunEnded, Stage, event_dict
-from core.splits import make_folds
+from core.splits import make_folds, make_splitter
 from core.training.config import TrainConfig
 from core.training.kfold import complete_folds
 
@@ -64,6 +64,7 @@ def run_config(
         input=RunInput(mel=mel, image=image_input),
         train=train,
         drop_flagged=drop_flagged,
+        splitter=repr(make_splitter(train.protocol, k=train.k, seed=train.seed)),
     )
 
 
@@ -127,7 +128,10 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
     on_event(Stage(f"training {len(folds)} fold(s)"))
     from core.runs.executors import run_folds
 
-    outcomes = run_folds(run, inputs, complete_folds(folds, inputs.y, train), on_event, should_stop)
+    folds_once = complete_folds(folds, inputs.y, train)
+    outcomes = run_folds(
+        run, inputs.X, inputs.y, inputs.clips, inputs.labels, folds_once, on_event, should_stop
+    )
     if run.folds() != list(range(len(folds))):
         raise RunError(f"Run {run.label!r} is missing folds: it has {run.folds()}.")
     accs = np.array([o.test_acc for o in outcomes])
