@@ -22,7 +22,7 @@ from core.sweeps import (
 )
 from core.training.config import FRAMEWORKS, PRESETS, preset
 from core.training.execute import run_config
-from ui.access import can_edit, submit_training
+from ui.access import can_edit, current_actor, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.shell import require_shell
 from ui.train_link import train_query
@@ -95,7 +95,7 @@ c1.markdown(f"**{status}** · {len(done)} of {sweep.n_trials} trials finished")
 if status in ("queued", "running"):
     if c2.button("Cancel sweep", disabled=not can_edit()):
         try:
-            cancel_sweep(sweep)
+            cancel_sweep(sweep, current_actor())
             st.rerun()
         except GenreLabError as exc:
             st.error(str(exc))

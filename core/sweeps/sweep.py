@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     import optuna
     import pandas as pd
 
+    from core.access import Actor
+
 #: The job executor of a sweep (``RunConfig.executor`` of its jobs).
 SWEEP_EXECUTOR = "core.sweeps.sweep:execute_sweep"
 SWEEPS_DIR = ".sweeps"
@@ -283,15 +285,16 @@ def sweep_job(sweep: Sweep) -> dict[str, Any]:
     return config.to_dict()
 
 
-def cancel_sweep(sweep: Sweep) -> None:
-    """Cancel the sweep's queued or running job (its running trial stops too)."""
+def cancel_sweep(sweep: Sweep, actor: Actor | None = None) -> None:
+    """Cancel the sweep's queued or running job (its running trial stops too); only its owner
+    or an admin may (see :func:`core.runs.jobs.cancel`)."""
     from core.runs import jobs
 
     active = [job for job in sweep.jobs() if job.status.active]
     if not active:
         raise SweepError(f"Sweep {sweep.label!r} is not queued or running.")
     for job in active:
-        jobs.cancel(job.id, sweep.root)
+        jobs.cancel(job.id, sweep.root, actor=actor)
 
 
 def _params(run: Run) -> dict[str, Any]:
