@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import optuna
     import pandas as pd
 
-    from core.access import Actor
+    from core.policy import Actor
 
 #: The job executor of a sweep (``RunConfig.executor`` of its jobs).
 SWEEP_EXECUTOR = "core.sweeps.sweep:execute_sweep"
