@@ -56,7 +56,8 @@ with st.expander("New sweep", expanded=not sweeps):
     name = st.text_input("Sweep name (optional)", key="sw_name")
     if not can_edit():
         st.info("Your account is read-only: you can browse sweeps, not start them.")
-    start = st.button("Create and start", type="primary", disabled=not can_edit())
+    audio = dataset.layout != "images"
+    start = st.button("Create and start", type="primary", disabled=not (can_edit() and audio))
     if start:
         try:
             train = preset(train_preset, framework, protocol=protocol, k=int(k), seed=int(seed))
