@@ -69,7 +69,7 @@ def test_trials_best_first_plot_and_links(swept):
     assert train.path.endswith("/train")
     query = parse_qs(train.query)
     best_lr = trials.iloc[0]["lr"]
-    assert query["framework"] == ["torch"] and query["model"] == ["paper"]
+    assert query["framework"] == ["torch"] and query["preset"] == ["paper"]
     assert float(query.get("lr", [preset("paper").lr])[0]) == pytest.approx(best_lr)
     assert query["mel"] == ["fast"]
     compare = urlsplit(links["Compare these trials"])

@@ -59,18 +59,19 @@ def _free_port() -> int:
 
 
 def test_settings_are_read_at_call_time_and_checked(monkeypatch):
-    assert settings.executor() == "local" and settings.device() == "auto"
+    now = settings.current()
+    assert (now.executor, now.ray_address, now.device) == ("local", "local", "auto")
     monkeypatch.setenv("GENRELAB_EXECUTOR", "Ray")
-    assert settings.executor() == "ray"
-    monkeypatch.setenv("GENRELAB_EXECUTOR", "spark")
-    with pytest.raises(ParamsError, match="GENRELAB_EXECUTOR must be one of local, ray"):
-        settings.executor()
-    monkeypatch.setenv("GENRELAB_RAY_MAX_RETRIES", "-1")
-    with pytest.raises(ParamsError, match="at least 0"):
-        settings.ray_max_retries()
-    monkeypatch.setenv("GENRELAB_DEVICE", "tpu")
-    with pytest.raises(ParamsError, match="GENRELAB_DEVICE"):
-        settings.device()
+    assert settings.current().executor == "ray"
+    for var, value, message in (
+        ("GENRELAB_EXECUTOR", "spark", "GENRELAB_EXECUTOR must be one of local, ray"),
+        ("GENRELAB_RAY_MAX_RETRIES", "-1", "GENRELAB_RAY_MAX_RETRIES must be at least 0"),
+        ("GENRELAB_DEVICE", "tpu", "GENRELAB_DEVICE must be one of auto, cpu, cuda"),
+    ):
+        with monkeypatch.context() as patch:
+            patch.setenv(var, value)
+            with pytest.raises(ParamsError, match=message):
+                settings.current()
 
 
 def test_device_is_cuda_only_when_present(monkeypatch):

@@ -108,7 +108,7 @@ def test_grid_sweep_cancelled_then_resumed_keeps_its_finished_trials(tones, tmp_
 
 
 def test_cli_creates_runs_and_shows_a_sweep(tones, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("core.settings.MODELS_DIR", tmp_path)
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(tmp_path))
     args = ["--dataset", str(tones), "--k", "2", "--epochs", "1", "--duration", "3"]
     args += ["--set", "time_crop=0", "--set", "val_fraction=0", "--set", "patience=0"]
     assert cli(["sweep", "create", *args, "--vary", "n_mels=16,32", "--name", "mels"]) == 0

@@ -182,7 +182,7 @@ def run_folds(
         FoldJob(str(run.dir), run.config, fold, i, k, n_classes, clips, labels)
         for i, fold in enumerate(folds)
     ]
-    if settings.executor() == "ray":
+    if settings.current().executor == "ray":
         return _run_on_ray(X, y, jobs, should_stop)
     return [train_and_write_fold(X, y, job, on_event, should_stop) for job in jobs]
 
@@ -200,13 +200,13 @@ def connect_ray(address: str | None = None, timeout: float | None = None) -> Non
 
     if ray.is_initialized():
         return
-    address = address or settings.ray_address()
+    address = address or settings.current().ray_address
     job_config = ray.job_config.JobConfig(code_search_path=[str(settings.ROOT)])
     options: dict[str, Any] = {"log_to_driver": False, "job_config": job_config}
     if address == "local":
         ray.init(include_dashboard=False, **options)
         return
-    _probe(address, settings.ray_connect_timeout() if timeout is None else timeout)
+    _probe(address, settings.current().ray_connect_timeout if timeout is None else timeout)
     try:
         ray.init(address=address, **options)
     except (ConnectionError, TimeoutError, RuntimeError) as exc:
@@ -244,11 +244,12 @@ def _run_on_ray(
     import ray
 
     connect_ray()
-    cpus, retries = settings.ray_cpus_per_fold(), settings.ray_max_retries()
+    now = settings.current()
+    cpus, retries = now.ray_cpus_per_fold, now.ray_max_retries
     threads = str(max(1, int(cpus)))
     task = ray.remote(_fold_task).options(
         num_cpus=cpus,
-        num_gpus=settings.ray_gpus_per_fold(),
+        num_gpus=now.ray_gpus_per_fold,
         max_retries=retries,
         # each fold's framework gets the threads its task reserved: parallel folds share the
         # cores instead of oversubscribing them

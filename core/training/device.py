@@ -35,4 +35,5 @@ def torch_device() -> torch.device:
     """The torch device the setting chooses on this machine."""
     import torch
 
-    return torch.device(resolve_device(settings.device(), cuda_available=torch.cuda.is_available()))
+    available = torch.cuda.is_available()
+    return torch.device(resolve_device(settings.current().device, cuda_available=available))
