@@ -20,7 +20,7 @@ Examples
 >>> check_space(base, [SweepParam("dropout", values=(0.2, 1.5))], "grid")
 Traceback (most recent call last):
 ...
-core.errors.ParamsError: dropout = 1.5: dropout and val_fraction must be in [0, 1)
+core.errors.ParamsError: dropout = 1.5: dropout must be in [0, 1), got 1.5.
 """
 
 from __future__ import annotations
