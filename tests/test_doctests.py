@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 #: Modules whose docstrings carry examples: spectrogram settings, a clip's features, folds,
-#: feature stores, prediction.
+#: feature stores, prediction, the torch device, sweep spaces and sweeps.
 MODULES = (
     "core.audio.mel",
     "core.audio.clip",
@@ -21,6 +21,9 @@ MODULES = (
     "core.runs.registry",
     "core.runs.table",
     "core.evaluation.metrics",
+    "core.training.device",
+    "core.sweeps.space",
+    "core.sweeps.sweep",
 )
 
 
