@@ -42,8 +42,8 @@ def _run_config(args: argparse.Namespace):
     from core.audio.mel import PRESETS as MEL_PRESETS
     from core.dataset import discover
     from core.dataset.library import resolve
+    from core.runs.kinds.train import run_config
     from core.training.config import TRAIN_PARAMS, preset
-    from core.training.execute import run_config
 
     changes = _settings(args.set)
     changes.update({n: getattr(args, n) for n in TRAIN_PARAMS if getattr(args, n) is not None})
@@ -64,7 +64,7 @@ def _train(args: argparse.Namespace) -> None:
 
     from core.runs import jobs
     from core.runs.events import FoldEnded, parse_event, progress
-    from core.training.execute import train_now
+    from core.runs.kinds.train import train_now
 
     config = _run_config(args)
     if args.background:
@@ -237,8 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_training_args(parser: argparse.ArgumentParser) -> None:
     from core.audio.mel import PRESETS as MEL_PRESETS
+    from core.dataset.images import IMAGE_INPUTS
     from core.training.config import PRESETS, TRAIN_PARAMS
-    from core.training.execute import IMAGE_INPUTS
 
     parser.add_argument("--dataset", default="demo", help="'demo' or a folder/archive path")
     parser.add_argument(

@@ -157,7 +157,6 @@ def _model_input(unit: np.ndarray, image_input: str | None) -> np.ndarray:
     """One segment's features as the models take them, channels last."""
     if image_input is None:
         return unit[..., None]
-    from core.dataset.images import prepare_image
-    from core.training.execute import IMAGE_INPUTS
+    from core.dataset.images import IMAGE_INPUTS, prepare_image
 
     return prepare_image(unit, **IMAGE_INPUTS[image_input])

@@ -9,9 +9,9 @@ from core.errors import GenreLabError
 from core.predict import Predictor, check_upload_size, load_predictor, predict
 from core.runs import RunStatus
 from core.runs.kinds import training_runs
+from core.runs.kinds.train import run_config
 from core.runs.table import runs_frame
 from core.training.config import preset
-from core.training.execute import run_config
 from ui.access import can_edit, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.run_monitor import active_runs

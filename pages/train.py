@@ -4,9 +4,10 @@ import streamlit as st
 
 from core.audio.mel import PRESETS as MEL_PRESETS
 from core.audio.mel import MelParams
+from core.dataset.images import IMAGE_INPUTS
 from core.errors import GenreLabError
+from core.runs.kinds.train import run_config
 from core.training.config import PRESETS, TRAIN_PARAMS, available_frameworks, preset
-from core.training.execute import IMAGE_INPUTS, run_config
 from ui.access import can_edit, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.run_monitor import active_runs, runs_table

@@ -12,8 +12,8 @@ from core.faults import flags_for_manifest
 from core.faults.scoring import score_detections
 from core.runs import RunStatus
 from core.runs.kinds.scan import ScanResult, latest_scan, read_scan, scan_config
+from core.runs.kinds.train import run_config
 from core.training.config import preset
-from core.training.execute import run_config
 from ui.access import can_edit, current_actor, submit_training
 from ui.common import dataset_spec, load_dataset, play
 from ui.jobs import follow_job, job_outcome, remembered_job, start_job

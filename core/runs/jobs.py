@@ -64,7 +64,7 @@ def submit(
     """Queue a job for ``config`` and make sure the scheduler will start it.
 
     ``config.kind`` (default ``"train"``, see :mod:`core.runs.kinds`) says what it is and
-    ``config.executor`` (default ``core.training.execute:execute_run``) names the function that
+    ``config.executor`` (default ``core.runs.kinds.train:execute_run``) names the function that
     does the work; see :mod:`core.runs.worker`. Checks no role: :func:`core.access.submit_job`
     is the gate for users. ``concurrency`` only applies when this call starts the scheduler
     (default from ``GENRELAB_JOB_CONCURRENCY``).
