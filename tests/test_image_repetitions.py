@@ -17,7 +17,7 @@ def _magma(index: np.ndarray) -> np.ndarray:
     return lut[index]
 
 
-def _write(path, plotted: np.ndarray) -> str:
+def write_figure(path, plotted: np.ndarray) -> str:
     """A Kaggle-like figure: white margins, ``plotted`` (colormap indices) in the box."""
     top, bottom, left, right = SPECTROGRAM_BOX
     figure = np.full((*IMAGE_SHAPE, 3), 255, np.uint8)
@@ -41,7 +41,7 @@ def test_identical_and_shifted_images_repeat_and_different_ones_do_not(tmp_path)
         [
             {
                 "track_id": t,
-                "path": _write(tmp_path / f"{t}.png", x),
+                "path": write_figure(tmp_path / f"{t}.png", x),
                 "kind": "image",
                 "readable": True,
             }

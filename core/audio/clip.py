@@ -11,6 +11,9 @@ import numpy as np
 from core.audio.kaggle_image import render
 from core.audio.mel import MelParams, mel_fast, segments
 
+#: A segment more than this share padding is "mostly padding" (flagged in feature stores).
+MOSTLY_PADDING = 0.5
+
 
 def clip_features(y: np.ndarray, params: MelParams) -> np.ndarray:
     """One decoded clip to its features, of shape ``(n_segments, *feature)``: the fast mel, or
@@ -30,3 +33,36 @@ def clip_features(y: np.ndarray, params: MelParams) -> np.ndarray:
     if params.image == "kaggle":
         return np.stack([render(m) for m in mel])
     return mel
+
+
+def _layout(n_samples: int, params: MelParams) -> tuple[int, int, int]:
+    """(real samples kept, segment length, segment count) of a clip of ``n_samples``, as
+    :func:`core.audio.mel.segments` cuts it."""
+    fitted = params.n_samples if params.n_samples is not None else n_samples
+    length = params.segment_samples or max(fitted, params.n_fft)
+    return min(n_samples, fitted), length, max(1, fitted // length)
+
+
+def padding_share(n_samples: int, params: MelParams) -> np.ndarray:
+    """Share (0..1) of each segment that is zero padding, for a decoded clip of ``n_samples``
+    (shorter than ``params.duration`` or one segment).
+
+    >>> padding_share(22050, MelParams(duration=4.0, segment_seconds=1.0)).tolist()
+    [0.0, 1.0, 1.0, 1.0]
+    """
+    real, length, count = _layout(n_samples, params)
+    ends = np.arange(1, count + 1) * length
+    return np.clip((ends - real) / length, 0.0, 1.0)
+
+
+def padded_frames(n_samples: int, params: MelParams, n_frames: int) -> np.ndarray:
+    """``(n_segments, n_frames)`` bool: frames whose centre lies in the zero padding.
+
+    >>> p = MelParams(sample_rate=8000, duration=1.0, n_fft=2048, hop_length=2000)
+    >>> padded_frames(4000, p, 5).astype(int).tolist()  # half a second of audio
+    [[0, 0, 1, 1, 1]]
+    """
+    real, length, count = _layout(n_samples, params)
+    first = 0 if params.center else params.n_fft // 2
+    centres = first + np.arange(n_frames) * params.hop_length
+    return (np.arange(count)[:, None] * length + centres[None, :]) >= real
