@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import audio, plots, settings
+from core.audio.clip import fit_to_clip
 from core.audio.mel import PRESETS as MEL_PRESETS
 from core.audio.preview import preview
 from core.dataset import Dataset, Summary, discover
@@ -213,7 +214,7 @@ def clip_viewer(row: pd.Series) -> None:
             return  # play() said why
         st.plotly_chart(plots.waveform(y, SAMPLE_RATE), width="stretch", theme=None)
     with right:
-        params = MEL_PRESETS[VIEWER_PRESET]
+        params = fit_to_clip(MEL_PRESETS[VIEWER_PRESET], len(y) / SAMPLE_RATE)
         with st.spinner("Computing the mel spectrogram…"):
             result = preview(decode(row["path"], params.sample_rate), params)
         st.plotly_chart(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.audio.clip import fit_to_clip
 from core.audio.mel import NORMALIZATIONS, PAD_MODES, PRESETS, WINDOWS, MelParams
 from core.errors import ParamsError
 from core.links import outside
@@ -56,8 +57,8 @@ def mel_params_editor(
     base = PRESETS[name]
     if linked and linked[0] == name:
         base = linked[1]
-    elif clip_seconds and base.duration and base.duration > clip_seconds:
-        base = base.replace(duration=float(int(clip_seconds)) or clip_seconds)
+    elif clip_seconds:
+        base = fit_to_clip(base, clip_seconds)
     k = f"{key}_{name}"  # a new preset resets the fields below to its values
     c1, c2, c3 = st.columns(3)
     sample_rate = c1.selectbox(

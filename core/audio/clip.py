@@ -35,6 +35,18 @@ def clip_features(y: np.ndarray, params: MelParams) -> np.ndarray:
     return mel
 
 
+def fit_to_clip(params: MelParams, seconds: float) -> MelParams:
+    """``params`` with its duration capped at a clip of ``seconds`` (whole seconds when it lasts
+    one or more), so that a short clip is not padded unless asked for.
+
+    >>> fit_to_clip(MelParams(duration=30.0), 10.4).duration
+    10.0
+    """
+    if not params.duration or params.duration <= seconds:
+        return params
+    return params.replace(duration=float(int(seconds)) or seconds)
+
+
 def _layout(n_samples: int, params: MelParams) -> tuple[int, int, int]:
     """(real samples kept, segment length, segment count) of a clip of ``n_samples``, as
     :func:`core.audio.mel.segments` cuts it."""
