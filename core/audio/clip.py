@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from core.audio.kaggle_image import render
-from core.audio.mel import MelParams, mel_fast, segments
+from core.audio.mel import MelParams, segments
+from core.audio.mel_fast import mel_fast
 
 #: A segment more than this share padding is "mostly padding" (flagged in feature stores).
 MOSTLY_PADDING = 0.5
