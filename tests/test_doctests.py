@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 #: Modules whose docstrings carry examples: spectrogram settings, a clip's features, folds,
-#: feature stores, prediction, repetitions found in images and scored.
+#: feature stores, prediction, repetitions found in images and scored, the torch device,
+#: sweep spaces and sweeps.
 MODULES = (
     "core.audio.mel",
     "core.audio.clip",
@@ -17,6 +18,9 @@ MODULES = (
     "core.splits",
     "core.features.store",
     "core.predict",
+    "core.training.device",
+    "core.sweeps.space",
+    "core.sweeps.sweep",
 )
 
 
