@@ -142,9 +142,12 @@ with tab_faults:
         if group:
             for col, track in zip(st.columns(len(group)), group, strict=True):
                 col.caption(f"**{track}** {by_id['artist'].get(track, '')}")
-                if track in by_id.index and by_id.loc[track, "kind"] == "audio":
+                kind = by_id["kind"].get(track)
+                if kind == "audio":
                     with col:
                         play(by_id.loc[track, "path"])
+                elif kind == "image":
+                    col.image(by_id.loc[track, "path"])
                 else:
                     col.caption("not in this dataset as audio")
         faults_table = load_faults()

@@ -40,7 +40,7 @@ def draw(result: Preview, label: str, zrange: tuple[float, float] | None) -> Non
     else:
         st.plotly_chart(
             plots.mel_heatmap(
-                result.joined,
+                result.joined_unpadded,
                 result.times,
                 result.mel_hz,
                 title=label,
@@ -51,6 +51,11 @@ def draw(result: Preview, label: str, zrange: tuple[float, float] | None) -> Non
             width="stretch",
             theme=None,
         )
+        if result.padded_seconds:
+            st.caption(
+                f"The clip is {result.padded_seconds:.1f} s shorter than this setting's duration "
+                "or segment: that padding (zeros) is left blank, not drawn as a level."
+            )
 
 
 # -- the clip -----------------------------------------------------------------------------------
@@ -118,7 +123,8 @@ for col, (label, preset) in zip(columns, [("A", "librosa"), ("B", "fast")], stri
         params = mel_params_editor(
             f"lab_{label}", preset, len(y_full) / SAMPLE_RATE, link=links[label]
         )
-    results.append(compute(source, params) if params else None)
+    with st.spinner("Computing the spectrogram…"):
+        results.append(compute(source, params) if params else None)
     if params and label == "A":
         st.session_state["lab_params_A"] = params.to_dict()  # offered on the Train page
 

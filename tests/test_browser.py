@@ -459,3 +459,53 @@ def test_openid_connect_login_through_a_loopback_provider(server, session, tmp_p
             session.shot(page, "signed-out")
         finally:
             app.stop()
+
+
+SEEN_RUNNING = """() => {  // note whether Streamlit's running indicator (with its Stop) ever shows
+  window.__running = "";
+  new MutationObserver(() => {
+    const w = document.querySelector('[data-testid="stStatusWidget"]');
+    if (w && w.innerText.trim()) window.__running = w.innerText.trim();
+  }).observe(document, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_the_running_indicator_and_its_stop_show_during_a_slow_step(server, session):
+    page = session.page()
+    page.add_init_script(f"({SEEN_RUNNING})()")
+    page.goto(f"{server.url}/spectrogram_lab?dataset=demo&clip=metal.00003")
+    wait_title(page, "Spectrogram Lab", FIRST_LOAD_MS)
+    page.wait_for_function("() => window.__running !== ''", timeout=STEP_MS)
+    seen = page.evaluate("() => window.__running")
+    session.shot(page, "running")
+    assert "Stop" in seen, seen
+    wait_text(page, PAGES["Spectrogram Lab"][1], FIRST_LOAD_MS)  # the first render is slow
+    settle(page, FIRST_LOAD_MS)
+    assert_clean(page)
+
+
+def test_explore_shows_the_selected_clip_mel_and_opens_it_in_the_lab(server, session):
+    page = session.page()
+    page.goto(f"{server.url}/explore?dataset=demo")
+    wait_title(page, "Explore", FIRST_LOAD_MS)
+    settle(page)
+    grid = page.locator('[data-testid="stDataFrame"]:visible').first
+    box = grid.bounding_box()
+    row_height = 35  # Streamlit's default row height; the header is one row
+    grid.hover()
+    page.mouse.click(box["x"] + 12, box["y"] + row_height * 3.5)  # row 3's selection marker
+    settle(page, FIRST_LOAD_MS)
+    heading = page.get_by_role("heading", level=4).filter(has_text=re.compile(r"\.\d{5}"))
+    track = re.search(r"\w+\.\d{5}", heading.first.inner_text()).group()
+    assert track != "blues.00000"
+    wait_text(page, "Preset librosa")
+    assert page.locator('[data-testid="stPlotlyChart"]:visible').count() >= 2  # waveform, mel
+    session.shot(page, "explore-mel")
+    page.get_by_role("link", name=re.compile("Open this clip in the Spectrogram Lab")).click()
+    wait_title(page, "Spectrogram Lab")
+    wait_text(page, PAGES["Spectrogram Lab"][1], FIRST_LOAD_MS)
+    settle(page, FIRST_LOAD_MS)
+    session.shot(page, "lab")
+    assert f"clip={track}" in page.url, page.url
+    assert page.get_by_role("combobox", name="Clip", exact=True).input_value() == track
+    assert_clean(page)

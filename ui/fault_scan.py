@@ -11,7 +11,14 @@ from core.errors import GenreLabError
 from core.faults import flags_for_manifest
 from core.faults.scoring import score_detections
 from core.runs import RunStatus
-from core.runs.kinds.scan import ScanResult, latest_scan, read_scan, scan_config
+from core.runs.kinds.scan import (
+    AUDIO_DETECTORS,
+    ScanResult,
+    images_only,
+    latest_scan,
+    read_scan,
+    scan_config,
+)
 from core.runs.kinds.train import run_config
 from core.training.config import preset
 from ui.access import can_edit, current_actor, submit_training
@@ -33,10 +40,19 @@ def fault_scan_panel(dataset: Dataset) -> None:
     The scan shown is the one this session started, else the newest scan of this dataset by
     anyone: it survives reruns and page switches.
     """
-    st.markdown(
-        "Repeated excerpts are found by audio fingerprints (also at a time offset or "
-        "re-encoded); clipping, dropouts and silence by the samples themselves."
-    )
+    if images_only(dataset.manifest):
+        st.markdown(
+            "This dataset holds spectrogram images, not audio. Repeated excerpts are found from "
+            "the images themselves (an excerpt filed twice draws the same picture, also shifted "
+            "by up to about a second). The audio detectors need the samples and do not run "
+            "here: audio fingerprints (repetitions re-encoded or at larger offsets) and "
+            "clipping, dropouts and silence."
+        )
+    else:
+        st.markdown(
+            "Repeated excerpts are found by audio fingerprints (also at a time offset or "
+            "re-encoded); clipping, dropouts and silence by the samples themselves."
+        )
     spec = dataset_spec()
     key = f"scan_job_{spec}"
     if st.button("Scan this dataset", type="primary", disabled=not can_edit()):
@@ -60,9 +76,15 @@ def fault_scan_panel(dataset: Dataset) -> None:
 
 def _show_scan(dataset: Dataset, result: ScanResult) -> None:
     pairs, distortions, groups = result.pairs, result.distortions, result.groups
+    audio = set(AUDIO_DETECTORS) <= set(result.detectors)
     st.markdown(
-        f"**{len(pairs)} repeated pair(s)** in {len(groups)} group(s); "
-        f"**{(distortions['flags'] != '').sum()}** clip(s) with distortion flags."
+        f"**{len(pairs)} repeated pair(s)** in {len(groups)} group(s) "
+        f"(detectors: {', '.join(result.detectors)}); "
+        + (
+            f"**{(distortions['flags'] != '').sum()}** clip(s) with distortion flags."
+            if audio
+            else "distortions not measured (they need audio)."
+        )
     )
     if dataset.layout == "demo":
         from core.demo import load_demo_truth
@@ -73,11 +95,14 @@ def _show_scan(dataset: Dataset, result: ScanResult) -> None:
         )
     if groups:
         paths = dataset.manifest.set_index("track_id")["path"]
-        group = st.selectbox("Listen to a repeated group", groups, format_func=" = ".join)
+        group = st.selectbox("Look at a repeated group", groups, format_func=" = ".join)
         for col, track in zip(st.columns(len(group)), group, strict=True):
             with col:
                 st.caption(track)
-                play(paths[track])
+                if audio:
+                    play(paths[track])
+                else:
+                    st.image(paths[track])
         st.dataframe(pairs, hide_index=True)
     flagged = distortions[distortions["flags"] != ""]
     if len(flagged):
