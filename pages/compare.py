@@ -13,6 +13,7 @@ from core.runs.table import runs_frame
 from ui import compare_parts as parts
 from ui.common import current_dataset
 from ui.shell import require_shell
+from ui.text import error_text, plain
 from ui.view_link import share
 
 require_shell()
@@ -81,7 +82,7 @@ for run_id in chosen:
             parts.load_results(run_id, str(runs[run_id].status), str(settings.MODELS_DIR))
         )
     except (GenreLabError, OSError, ValueError, KeyError) as exc:
-        st.error(f"Could not read run {runs[run_id].label}: {exc}")
+        st.error(f"Could not read run {plain(runs[run_id].label)}: {error_text(exc)}")
 if not results:
     st.stop()
 chosen = [r.id for r in results]

@@ -5,6 +5,7 @@ import streamlit as st
 from core.dataset import summarize
 from ui.common import current_dataset, show_overview
 from ui.shell import require_shell
+from ui.text import plain
 
 require_shell()
 st.title(":material/graphic_eq: Genre Lab")
@@ -19,7 +20,7 @@ if dataset is None:
     st.stop()
 
 s = summarize(dataset)
-st.subheader(f"Dataset: {s.name}")
+st.subheader(f"Dataset: {plain(s.name)}")
 st.caption(f"Layout **{s.layout}** at `{s.root}`")
 if s.layout == "demo":
     st.info(

@@ -29,6 +29,7 @@ from core.access import (
 )
 from core.errors import GenreLabError
 from core.runs import Run, RunConfig
+from ui.text import error_text, plain
 
 _USER, _ROLE = "access_user", "access_role"
 _PASSWORD_LOGIN, _THROTTLE = "access_password_login", "access_throttle"
@@ -44,7 +45,7 @@ def access_gate(pages: Sequence[StreamlitPage] = ()) -> str:
     try:
         config = read_config(_secrets())
     except GenreLabError as exc:
-        st.error(f"Genre Lab's access settings are invalid: {exc}")
+        st.error(f"Genre Lab's access settings are invalid: {error_text(exc)}")
         st.stop()
     user, role = _identify(config)
     if user is None:
@@ -109,7 +110,7 @@ def _login_page(config: AccessConfig) -> None:
             try:
                 st.login(provider if named else None)
             except StreamlitAuthError as exc:  # e.g. Authlib is not installed
-                st.error(f"Login is not available on this server: {exc}")
+                st.error(f"Login is not available on this server: {error_text(exc)}")
     if not config.has_password:
         return
     with st.form("login"):
@@ -125,7 +126,7 @@ def _try_password(config: AccessConfig, name: str, password: str) -> None:
     try:
         name = clean_user_name(name)
     except AccessError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     throttle = st.session_state.get(_THROTTLE, Throttle())
     now = time.monotonic()
@@ -145,7 +146,7 @@ def _try_password(config: AccessConfig, name: str, password: str) -> None:
 
 def _account_box(user: str, role: str) -> None:
     with st.sidebar:
-        st.caption(f"Signed in as **{user}**" + (" · read-only" if role == VIEWER else ""))
+        st.caption(f"Signed in as **{plain(user)}**" + (" · read-only" if role == VIEWER else ""))
         if st.button("Log out", key="access_logout"):
             st.session_state.pop(_PASSWORD_LOGIN, None)
             if st.user.get("is_logged_in"):

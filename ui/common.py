@@ -18,6 +18,7 @@ from core.dataset import Dataset, Summary, discover
 from core.dataset.library import DEMO, local_datasets, resolve, save_upload
 from core.errors import GenreLabError
 from core.settings import DATA_DIR, SAMPLE_RATE
+from ui.text import error_text, plain
 from ui.view_link import share
 
 _KEY = "dataset_spec"
@@ -79,7 +80,7 @@ def dataset_picker() -> None:
                 try:
                     _select(str(save_upload(upload.name, upload.getvalue())))
                 except GenreLabError as exc:
-                    st.error(str(exc))
+                    st.error(error_text(exc))
         if st.button("Rescan", help="Read the dataset folder again (after adding files)"):
             load_dataset.clear()
     share({"dataset": st.session_state[_KEY]})
@@ -107,7 +108,9 @@ def current_dataset() -> Dataset | None:
         _check(spec)
         return load_dataset(spec)
     except GenreLabError as exc:
-        st.error(f"Could not open the dataset **{Path(spec).name or spec}**: {exc}")
+        st.error(
+            f"Could not open the dataset **{plain(Path(spec).name or spec)}**: {error_text(exc)}"
+        )
         return None
 
 
@@ -154,7 +157,7 @@ def play(path: str) -> None:
     try:
         st.audio(decode(path), sample_rate=SAMPLE_RATE)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
 
 
 def clip_viewer(row: pd.Series) -> None:

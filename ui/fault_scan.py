@@ -14,6 +14,7 @@ from core.training.config import preset
 from core.training.execute import run_config
 from ui.access import can_edit, submit_training
 from ui.common import load_dataset, play
+from ui.text import error_text
 
 WHY_RANDOM_SPLITS_INFLATE = (
     "GTZAN repeats artists heavily (35 of 100 reggae excerpts are Bob Marley) and even whole "
@@ -46,7 +47,7 @@ def fault_scan_panel(dataset: Dataset) -> None:
             )
             st.session_state[key] = (pairs, distortions)
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
         bar.empty()
     if key not in st.session_state:
         return
@@ -116,7 +117,7 @@ def faults_experiment_panel(dataset: Dataset, spec: str) -> None:
         try:
             ids = faults_experiment(dataset, spec)
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         st.session_state["faults_experiment"] = ids
     ids = st.session_state.get("faults_experiment")

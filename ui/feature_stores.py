@@ -9,6 +9,7 @@ from core.dataset import Dataset
 from core.errors import GenreLabError
 from core.features import compute_features, delete_store, list_stores, store_key
 from ui.access import can_edit
+from ui.text import error_text, plain
 
 
 def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
@@ -24,11 +25,11 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
         key = store_key(dataset.manifest, params)
     except GenreLabError as exc:
         key = None
-        st.info(str(exc))
+        st.info(error_text(exc))
     if key and params.feature_shape is None:
         st.info("Set a duration (seconds per clip) to build a store: every clip needs one shape.")
     elif key in set(stores["key"]):
-        st.success(f"The store for **{dataset.name}** with setting A exists (`{key}`).")
+        st.success(f"The store for **{plain(dataset.name)}** with setting A exists (`{key}`).")
     elif key and st.button(
         f"Compute features of all {len(dataset.usable)} clips (setting A)", type="primary"
     ):
@@ -49,7 +50,7 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
             stores = list_stores()
         except GenreLabError as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(error_text(exc))
     if stores.empty:
         st.caption("No store yet.")
         return

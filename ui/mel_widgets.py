@@ -7,6 +7,7 @@ import streamlit as st
 from core.audio.mel import NORMALIZATIONS, PAD_MODES, PRESETS, WINDOWS, MelParams
 from core.errors import ParamsError
 from core.links import outside
+from ui.text import error_text
 from ui.view_link import linked_mel, share_mel
 
 RATES = (8000, 11025, 16000, 22050, 32000, 44100)
@@ -155,7 +156,7 @@ def mel_params_editor(
             image="kaggle" if image.startswith("Kaggle") else None,
         )
     except ParamsError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         params = None
     if link:
         share_mel(params, name, link)

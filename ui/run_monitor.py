@@ -9,6 +9,7 @@ from core.errors import GenreLabError
 from core.runs import Run, RunStatus, jobs, list_runs
 from core.runs.table import runs_frame
 from ui.access import can_edit
+from ui.text import error_text, plain
 
 
 def _show_active(run: Run) -> None:
@@ -16,8 +17,8 @@ def _show_active(run: Run) -> None:
     cancelling = run.cancel_requested()
     head, button = st.columns([5, 1], vertical_alignment="center")
     head.markdown(
-        f"**{run.label}** · `{run.id}` · {run.status}"
-        + (f" · {run.user}" if run.user else "")
+        f"**{plain(run.label)}** · `{run.id}` · {run.status}"
+        + (f" · {plain(run.user)}" if run.user else "")
         + (" · cancelling…" if cancelling else "")
     )
     if can_edit() and button.button("Cancel", key=f"cancel_{run.id}", disabled=cancelling):
@@ -52,7 +53,7 @@ def active_runs() -> None:
     try:
         jobs.ensure_scheduler()
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     active = [r for r in list_runs() if r.status.active]
     st.subheader("Running and queued")
     if not active:

@@ -12,6 +12,7 @@ from core.errors import GenreLabError
 from core.runs import Run, RunStatus, list_runs
 from core.runs.archive import export_runs, import_runs
 from ui.access import can_edit
+from ui.text import error_text, plain
 
 
 def run_sharing_panel() -> None:
@@ -65,9 +66,11 @@ def _import() -> None:
     try:
         runs = _import_bytes(upload.getvalue())
     except GenreLabError as exc:
-        st.error(f"Nothing was imported: {exc}")
+        st.error(f"Nothing was imported: {error_text(exc)}")
         return
-    st.success(f"Imported {len(runs)} run(s): " + ", ".join(f"{r.label} (`{r.id}`)" for r in runs))
+    st.success(
+        f"Imported {len(runs)} run(s): " + ", ".join(f"{plain(r.label)} (`{r.id}`)" for r in runs)
+    )
 
 
 def _import_bytes(data: bytes) -> list[Run]:

@@ -15,6 +15,7 @@ import streamlit as st
 from core.errors import ParamsError
 from core.links import outside, query_text, query_value
 from core.training.config import TrainConfig, preset
+from ui.text import error_text
 from ui.view_link import share
 
 #: The hyperparameter widgets (besides the model preset), each bound to ``tr_<name>``.
@@ -89,7 +90,7 @@ def _linked() -> dict[str, Any]:
         if beyond:
             raise ParamsError(f"{', '.join(beyond)} outside what this page offers")
     except ParamsError as exc:
-        st.warning(f"The link's training settings were ignored: {exc}")
+        st.warning(f"The link's training settings were ignored: {error_text(exc)}")
         return {}
     return linked
 
