@@ -109,9 +109,8 @@ def test_messages_hide_server_paths_in_hosted_mode(monkeypatch):
     message = f"No such file: {data}/GTZAN/a.wav; see {models}/run-1/worker.log or /etc/x.conf."
     assert hide_paths(message, hosted=False) == message
     hidden = hide_paths(message, hosted=True)
-    assert hidden == (
-        "No such file: data/GTZAN/a.wav; see models/run-1/worker.log or x.conf."
-    ), hidden
+    expected = "No such file: data/GTZAN/a.wav; see models/run-1/worker.log or x.conf."
+    assert hidden == expected, hidden
     assert public_path(data / "x" / "y.wav") == "data/x/y.wav"
     monkeypatch.setattr(settings, "HOSTED", True)
     from core.dataset import discover
