@@ -29,7 +29,8 @@ if frame.empty:
 # -- the table of runs ----------------------------------------------------------------------------
 st.subheader("Runs")
 c1, c2, c3, c4 = st.columns(4)
-statuses = c1.multiselect("Status", sorted(set(frame["status"])), default=["completed"])
+found = sorted(set(frame["status"]))
+statuses = c1.multiselect("Status", found, default=[s for s in ("completed",) if s in found])
 frameworks = c2.multiselect("Framework", sorted(set(frame["framework"]) - {""}))
 protocols = c3.multiselect("Protocol", sorted(set(frame["protocol"]) - {""}))
 search = c4.text_input("Search", placeholder="name, id, user, model…", key="cmp_search")
@@ -53,13 +54,16 @@ st.caption("Click a column header to sort. Only completed runs can be compared."
 
 # -- choosing runs (kept in the URL) --------------------------------------------------------------
 completed = [i for i in frame["id"] if runs[i].status == RunStatus.COMPLETED]
+if not completed:
+    st.info("No completed run yet: runs can be compared once they finish.")
+    st.stop()
 if "cmp_runs" not in st.session_state:  # first run of the page: the link's runs, else the last
     linked = st.query_params.get("runs", "")
     wanted = linked.split(",") if linked else st.session_state.get("cmp_kept", [])
     wanted = [i for i in wanted if i]
     missing = [i for i in wanted if i not in completed]
     if missing:
-        st.warning(f"Not found among the completed runs (deleted?): {', '.join(missing)}")
+        st.warning(f"Not found among the completed runs (deleted?): {plain(', '.join(missing))}")
     st.session_state["cmp_runs"] = [i for i in wanted if i in completed]
 listed = set(shown["id"]) | set(st.session_state["cmp_runs"])
 chosen = st.multiselect(

@@ -34,6 +34,7 @@ from core.errors import ParamsError
 from core.runs import Run, RunStatus, create_run, files, list_runs, load_run, models_root
 from core.runs.config import RunConfig
 from core.runs.worker import check_executor
+from core.storage.process import process_alive
 
 #: Environment variable: how many jobs may run at once (default 1).
 CONCURRENCY_ENV = "GENRELAB_JOB_CONCURRENCY"
@@ -263,18 +264,7 @@ def _signal_name(number: int) -> str:
 
 def _worker_alive(run: Run) -> bool:
     """Whether the worker pid recorded for ``run`` is still a worker of this run."""
-    if not run.pid:
-        return False
-    try:
-        os.kill(run.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a recycled pid belongs to another program; a zombie has an empty command line
-        return run.dir.name.encode() in Path(f"/proc/{run.pid}/cmdline").read_bytes()
-    except OSError:
-        return True  # no /proc: trust the pid
+    return process_alive(run.pid, run.dir.name)
 
 
 def _log(message: str) -> None:
