@@ -114,6 +114,42 @@ def _runs_list(args: argparse.Namespace) -> None:
     )
 
 
+def _cli_user(args: argparse.Namespace, write: bool) -> str:
+    """The user a runs command acts as: ``--user``, else ``GENRELAB_USER``, else the login name;
+    AccessError for a read-only user (``GENRELAB_READONLY_USERS``) when ``write``."""
+    import getpass
+    import os
+
+    from core.access import EDITOR, AccessError, clean_user_name, read_config
+
+    user = clean_user_name(args.user or os.environ.get("GENRELAB_USER") or getpass.getuser())
+    if write and read_config({}).role_of(user) != EDITOR:
+        raise AccessError(f"{user} is read-only: runs cannot be imported or deleted.")
+    return user
+
+
+def _runs_export(args: argparse.Namespace) -> None:
+    from core.runs.archive import export_runs
+
+    print(export_runs(args.run_ids, args.dest))
+
+
+def _runs_import(args: argparse.Namespace) -> None:
+    from core.runs.archive import import_runs
+
+    for run in import_runs(args.archive, user=_cli_user(args, write=True)):
+        print(f"{run.id}\t{run.label}" + (f"\t(from {run.origin})" if run.origin else ""))
+
+
+def _runs_delete(args: argparse.Namespace) -> None:
+    from core.runs import delete_run
+
+    _cli_user(args, write=True)
+    for run_id in args.run_ids:
+        delete_run(run_id)
+        print(f"deleted {run_id}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m core``."""
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
@@ -173,9 +209,21 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("file")
     predict.set_defaults(func=_predict)
     runs = groups.add_parser("runs", help="the run registry")
-    runs.add_subparsers(dest="command", required=True).add_parser(
-        "list", help="list runs"
-    ).set_defaults(func=_runs_list)
+    runs_cmds = runs.add_subparsers(dest="command", required=True)
+    runs_cmds.add_parser("list", help="list runs").set_defaults(func=_runs_list)
+    export = runs_cmds.add_parser("export", help="write completed runs into one .zip")
+    export.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    export.add_argument("--dest", default=".", help="the .zip to write, or a folder for it")
+    export.set_defaults(func=_runs_export)
+    user_help = "act as this user (default: GENRELAB_USER, else your login name)"
+    imports = runs_cmds.add_parser("import", help="add the runs of an exported .zip, validated")
+    imports.add_argument("archive")
+    imports.add_argument("--user", default=None, help=user_help + "; owns the imported runs")
+    imports.set_defaults(func=_runs_import)
+    delete = runs_cmds.add_parser("delete", help="delete finished runs")
+    delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    delete.add_argument("--user", default=None, help=user_help)
+    delete.set_defaults(func=_runs_delete)
     return parser
 
 

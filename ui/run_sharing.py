@@ -11,7 +11,7 @@ from core import settings
 from core.errors import GenreLabError
 from core.runs import Run, RunStatus, list_runs
 from core.runs.archive import export_runs, import_runs
-from ui.access import can_edit
+from ui.access import can_edit, current_user
 from ui.text import error_text, plain
 
 
@@ -77,4 +77,4 @@ def _import_bytes(data: bytes) -> list[Run]:
     with tempfile.TemporaryDirectory(prefix="genrelab-import-") as tmp:
         archive = Path(tmp) / "runs.zip"
         archive.write_bytes(data)
-        return import_runs(archive)
+        return import_runs(archive, user=current_user())
