@@ -150,6 +150,12 @@ def _runs_delete(args: argparse.Namespace) -> None:
         print(f"deleted {run_id}")
 
 
+def _front(args: argparse.Namespace) -> None:
+    from core.front import serve
+
+    serve(args.upstream, args.host, args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m core``."""
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
@@ -208,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run", help="run id (see: python -m core runs list)")
     predict.add_argument("file")
     predict.set_defaults(func=_predict)
+    front = groups.add_parser(
+        "front", help="hosted mode: the authenticating proxy before Streamlit (docs/DEPLOY.md)"
+    )
+    front.add_argument("--upstream", default="http://127.0.0.1:8502", help="Streamlit's address")
+    front.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    front.add_argument("--port", type=int, default=8501)
+    front.set_defaults(func=_front)
     runs = groups.add_parser("runs", help="the run registry")
     runs_cmds = runs.add_subparsers(dest="command", required=True)
     runs_cmds.add_parser("list", help="list runs").set_defaults(func=_runs_list)
