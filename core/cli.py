@@ -153,7 +153,7 @@ def _runs_delete(args: argparse.Namespace) -> None:
 def _front(args: argparse.Namespace) -> None:
     from core.front import serve
 
-    serve(args.upstream, args.host, args.port)
+    serve(args.upstream, args.host, args.port, app=args.app)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -220,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     front.add_argument("--upstream", default="http://127.0.0.1:8502", help="Streamlit's address")
     front.add_argument("--host", default="0.0.0.0", help="address to listen on")
     front.add_argument("--port", type=int, default=8501)
+    front.add_argument(
+        "--app", action="store_true", help="also start `streamlit run app.py` on --upstream"
+    )
     front.set_defaults(func=_front)
     runs = groups.add_parser("runs", help="the run registry")
     runs_cmds = runs.add_subparsers(dest="command", required=True)

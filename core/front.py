@@ -12,8 +12,9 @@ down each client (:class:`core.access.Throttle`). Request bodies are limited to 
 :data:`MAX_MESSAGE_BYTES`; ``/_stcore/metrics`` is never served; ``/_stcore/health`` is open
 (it tells nothing, and container health checks need it).
 
-Run ``python -m core front --port 8501 --upstream http://127.0.0.1:8502`` beside
-``streamlit run app.py --server.address 127.0.0.1 --server.port 8502`` (see docs/DEPLOY.md).
+Run ``python -m core front --app`` (the front on port 8501, Streamlit started behind it on
+127.0.0.1:8502), or ``python -m core front --upstream URL`` before a Streamlit started
+otherwise (see docs/DEPLOY.md).
 
 Examples
 --------
@@ -309,15 +310,34 @@ def _login_html(target: str, message: str) -> str:
     )
 
 
-def serve(upstream: str, host: str = "0.0.0.0", port: int = 8501) -> None:
-    """Run the front until interrupted (uvicorn, the server Streamlit itself uses)."""
+def serve(upstream: str, host: str = "0.0.0.0", port: int = 8501, app: bool = False) -> None:
+    """Run the front until interrupted (uvicorn, the server Streamlit itself uses); with
+    ``app``, also start ``streamlit run app.py`` on ``upstream``'s loopback address and port,
+    and stop it with the front."""
+    import subprocess
+    import sys
+
     import uvicorn
 
-    uvicorn.run(
-        create_app(upstream),
-        host=host,
-        port=port,
-        log_level="warning",
-        ws_max_size=MAX_MESSAGE_BYTES,
-        proxy_headers=False,
-    )
+    front = create_app(upstream)  # checks the password settings before anything starts
+    child = None
+    if app:
+        where = urlsplit(upstream)
+        if where.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ParamsError(f"--app serves Streamlit on loopback only, not {where.hostname}.")
+        command = [sys.executable, "-m", "streamlit", "run", str(settings.ROOT / "app.py")]
+        command += ["--server.address", where.hostname, "--server.port", str(where.port or 80)]
+        child = subprocess.Popen(command + ["--server.headless", "true"], cwd=settings.ROOT)
+    try:
+        uvicorn.run(
+            front,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+            ws_max_size=MAX_MESSAGE_BYTES,
+        )
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(30)

@@ -33,6 +33,36 @@ def _hwm_mb(pid: int) -> float:
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
+def _start_front(args: list[str], env: dict[str, str], log: Path) -> tuple[str, subprocess.Popen]:
+    """``python -m core front ARGS`` on a free loopback port, once it answers."""
+    port = free_port()
+    with log.open("wb") as out:
+        front = subprocess.Popen(
+            [sys.executable, "-m", "core", "front", "--host", "127.0.0.1", "--port", str(port)]
+            + args,
+            cwd=settings.ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=5).text.strip() == "ok":
+                return url, front
+        except httpx.HTTPError:
+            pass
+        assert front.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.3)
+
+
+def _stop(front: subprocess.Popen) -> None:
+    os.killpg(front.pid, signal.SIGTERM)
+    front.wait(40)
+
+
 @pytest.fixture(scope="module")
 def hosted(tmp_path_factory):
     """``(front_url, streamlit_server, front_process)``: Streamlit on loopback, the front
@@ -47,31 +77,9 @@ def hosted(tmp_path_factory):
         env=env,
         args=["--server.address", "127.0.0.1"],
     )
-    port = free_port()
-    log = (ARTIFACTS / "front.log").open("wb")
-    front = subprocess.Popen(
-        [sys.executable, "-m", "core", "front", "--upstream", app.url, "--host", "127.0.0.1"]
-        + ["--port", str(port)],
-        cwd=settings.ROOT,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=5).text.strip() == "ok":
-                break
-        except httpx.HTTPError:
-            pass
-        assert front.poll() is None and time.monotonic() < deadline, "the front did not start"
-        time.sleep(0.3)
+    url, front = _start_front(["--upstream", app.url], env, ARTIFACTS / "front.log")
     yield url, app, front
-    os.killpg(front.pid, signal.SIGTERM)
-    front.wait(20)
-    log.close()
+    _stop(front)
     app.stop()
 
 
@@ -166,3 +174,34 @@ def test_a_logged_in_client_uses_the_app_and_its_websocket(hosted):
     too_big = settings.MAX_UPLOAD_BYTES + FORM_OVERHEAD + 1
     assert _declared_put(url, too_big) == 413
     assert httpx.get(url + "/_front/logout").status_code == 303
+
+
+def test_the_front_starts_streamlit_behind_it_and_stops_it(tmp_path):
+    env = {
+        PASSWORD_HASH_KEY: hash_password(PASSWORD),
+        "GENRELAB_DATA_DIR": str(tmp_path / "data"),
+        "GENRELAB_MODELS_DIR": str(tmp_path / "models"),
+    }
+    upstream = f"http://127.0.0.1:{free_port()}"
+    url, front = _start_front(["--app", "--upstream", upstream], env, tmp_path / "front.log")
+    try:
+        assert httpx.get(upstream + "/_stcore/health").text.strip() == "ok"  # Streamlit itself
+        assert httpx.get(url + "/", headers={"Accept": "text/html"}).status_code == 303
+        assert httpx.get(url + "/", cookies={COOKIE: _cookie(url)}).status_code == 200
+    finally:
+        _stop(front)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(upstream + "/_stcore/health")
+
+
+def test_the_front_needs_a_password(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GENRELAB_PASSWORD")}
+    done = subprocess.run(
+        [sys.executable, "-m", "core", "front", "--app"],
+        cwd=settings.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "GENRELAB_PASSWORD_HASH" in done.stderr
