@@ -3,9 +3,10 @@
 With a ``pages/`` folder beside app.py, a freshly started Streamlit server runs a deep link
 (``/explore``) as a bare page script, skipping app.py, until some session has called
 ``st.navigation`` (and AppTest does so on every run). Each page therefore starts with
-:func:`require_shell`, which builds the shell itself when app.py did not. Streamlit's own
-sidebar navigation is switched off in .streamlit/config.toml, so that such a first run lists no
-page before login; the shell draws its page links after login instead.
+:func:`require_shell`, which builds the shell itself when app.py did not
+(``tests/test_browser.py::test_a_page_url_is_the_first_request_of_a_fresh_server`` fails
+without it). Streamlit's own sidebar navigation is switched off in .streamlit/config.toml, so
+that such a first run lists no page before login; the shell draws its page links after login.
 """
 
 from __future__ import annotations

@@ -7,16 +7,18 @@ import os
 import tempfile
 from pathlib import Path
 
+from core.access import Actor, authorize
 from core.dataset.archive import is_archive
 from core.errors import DatasetError
-from core.settings import DATA_DIR, DEMO_DIR, FEATURES_DIR, GTZAN_META_DIR, UNPACK_DIR
+from core.settings import DATA_DIR, DEMO_DIR, FEATURES_DIR, UNPACK_DIR
 
 DEMO = "demo"
 UPLOAD_DIR = DATA_DIR / "uploads"
 #: Folders of ``data/`` that hold something else than a dataset (the demo is listed on its own).
-_NOT_DATASETS = {
-    p.name for p in (GTZAN_META_DIR, FEATURES_DIR, UNPACK_DIR, UPLOAD_DIR, DEMO_DIR)
-} | {"downloads", "flags"}
+_NOT_DATASETS = {p.name for p in (FEATURES_DIR, UNPACK_DIR, UPLOAD_DIR, DEMO_DIR)} | {
+    "downloads",
+    "flags",
+}
 
 
 def resolve(spec: str | Path) -> Path:
@@ -43,8 +45,14 @@ def local_datasets(data_dir: Path = DATA_DIR) -> list[Path]:
     return found
 
 
-def save_upload(name: str, data: bytes, upload_dir: Path = UPLOAD_DIR) -> Path:
-    """Store an uploaded archive under a content-addressed name, atomically; return its path."""
+def save_upload(
+    name: str, data: bytes, upload_dir: Path = UPLOAD_DIR, actor: Actor | None = None
+) -> Path:
+    """Store an uploaded archive under a content-addressed name, atomically; return its path.
+
+    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
+    """
+    authorize(actor, "upload datasets")
     suffix = "".join(Path(name).suffixes[-2:]).lower()
     if not is_archive(Path(f"x{suffix}")):
         raise DatasetError(f"{name} is not a .zip or .tar.gz archive.")

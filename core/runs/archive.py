@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from core.access import Actor, authorize
 from core.dataset.archive import unpack_archive
 from core.errors import ArchiveError, GenreLabError
 from core.runs import Run, RunError, RunStatus, files, load_run, models_root, new_run_id, run_dir
@@ -84,14 +85,16 @@ def _run_files(folder: Path) -> Iterator[Path]:
 
 
 def import_runs(
-    archive: str | os.PathLike, root: str | os.PathLike | None = None, user: str | None = None
+    archive: str | os.PathLike, root: str | os.PathLike | None = None, actor: Actor | None = None
 ) -> list[Run]:
     """Add the runs of an archive made by :func:`export_runs` to the models folder ``root``.
 
+    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
+
     Every run is validated before any is added (see the module's docstring); runs appear in
-    the registry only complete; with ``user`` (the importing user) they are owned by that
-    user and the archive's user is kept as their ``origin``. Returns the imported runs, under
-    their new ids where their own were taken.
+    the registry only complete. An ``actor`` with a name owns the imported runs, the archive's
+    user kept as their ``origin`` (the local user keeps the archive's user as the owner).
+    Returns the imported runs, under their new ids where their own were taken.
 
     Raises
     ------
@@ -99,6 +102,7 @@ def import_runs(
         The archive is unsafe, malformed, or holds something that is not a finished run.
         Nothing is left behind.
     """
+    owner = authorize(actor, "import runs").user
     root = models_root(root)
     root.mkdir(parents=True, exist_ok=True)
     staging = root / f".import-{secrets.token_hex(6)}"
@@ -110,8 +114,8 @@ def import_runs(
             raise ArchiveError("The archive holds no runs.")
         for folder in folders:
             _validate_run(folder)
-            if user is not None:
-                _take_ownership(folder, user)
+            if owner:
+                _take_ownership(folder, owner)
         return _move_in(folders, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
