@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import GenreLabError
+
+if TYPE_CHECKING:
+    from core.access import Actor
 
 
 def _dataset_info(args: argparse.Namespace) -> None:
@@ -114,18 +118,20 @@ def _runs_list(args: argparse.Namespace) -> None:
     )
 
 
-def _cli_user(args: argparse.Namespace, write: bool) -> str:
-    """The user a runs command acts as: ``--user``, else ``GENRELAB_USER``, else the login name;
-    AccessError for a read-only user (``GENRELAB_READONLY_USERS``) when ``write``."""
+def _cli_actor(args: argparse.Namespace) -> Actor:
+    """Who a runs command acts as: ``--user``, else ``GENRELAB_USER`` (with the role the access
+    settings give that user: read-only users may not write), else the machine's own user, an
+    admin (as for every command line use, see ``core.access.LOCAL``)."""
     import getpass
     import os
 
-    from core.access import EDITOR, AccessError, clean_user_name, read_config
+    from core.access import ADMIN, Actor, clean_user_name, read_config
 
-    user = clean_user_name(args.user or os.environ.get("GENRELAB_USER") or getpass.getuser())
-    if write and read_config({}).role_of(user) != EDITOR:
-        raise AccessError(f"{user} is read-only: runs cannot be imported or deleted.")
-    return user
+    named = args.user or os.environ.get("GENRELAB_USER")
+    if not named:
+        return Actor(clean_user_name(getpass.getuser()), ADMIN)
+    user = clean_user_name(named)
+    return Actor(user, read_config({}).role_of(user))
 
 
 def _runs_export(args: argparse.Namespace) -> None:
@@ -137,16 +143,16 @@ def _runs_export(args: argparse.Namespace) -> None:
 def _runs_import(args: argparse.Namespace) -> None:
     from core.runs.archive import import_runs
 
-    for run in import_runs(args.archive, user=_cli_user(args, write=True)):
+    for run in import_runs(args.archive, actor=_cli_actor(args)):
         print(f"{run.id}\t{run.label}" + (f"\t(from {run.origin})" if run.origin else ""))
 
 
 def _runs_delete(args: argparse.Namespace) -> None:
     from core.runs import delete_run
 
-    _cli_user(args, write=True)
+    actor = _cli_actor(args)
     for run_id in args.run_ids:
-        delete_run(run_id)
+        delete_run(run_id, actor=actor)
         print(f"deleted {run_id}")
 
 

@@ -23,7 +23,7 @@ CORE = REPO / "core"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "errors settings genres constraints storage",
+        "errors settings genres constraints storage public_paths",
         "audio demo",
         "dataset",
         "faults features models plots",
@@ -31,7 +31,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "training",
         "runs",
         "evaluation",
-        "predict links access cli __main__",
+        "predict links access front cli __main__",
     )
 )
 #: Imports known to go uphill or round in a circle, (importer, imported module or package), each
