@@ -19,7 +19,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from core import cli, settings
-from core.errors import ArchiveError, GenreLabError
+from core.errors import ArchiveError, GenreLabError, ParamsError
 from core.predict import PredictError, load_predictor
 from core.runs import RunError, RunStatus, create_run, jobs, list_runs, load_run, registry
 from core.runs.archive import export_runs, import_runs
@@ -75,6 +75,21 @@ def test_out_of_bounds_settings_show_the_run_damaged(tmp_path):
     config["input"] = {"mel": {"hop_length": 1, "n_fft": 2048, "n_mels": 128}}
     _write(other.dir / "config.json", config)
     assert "values per second" in load_run(other.id, tmp_path).damaged
+
+
+def test_out_of_bounds_jobs_are_refused_when_submitted(tmp_path):
+    from core.audio.mel import PRESETS
+    from core.training.config import preset
+    from core.training.execute import run_config
+
+    train = preset("paper", "torch", k=2)
+    config = run_config("demo", train, mel=PRESETS["fast"].replace(hop_length=1))
+    with pytest.raises(ParamsError, match="values per second"):
+        jobs.submit(config, root=tmp_path)
+    huge = train.replace(model_params={"channels": [2048, 4096]})
+    with pytest.raises(ParamsError, match="channels up to 4096"):
+        jobs.submit(run_config("demo", huge, mel=PRESETS["fast"]), root=tmp_path)
+    assert list_runs(tmp_path) == []
 
 
 def test_fold_files_are_read_bounded_and_complete(tmp_path):

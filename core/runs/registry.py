@@ -248,7 +248,7 @@ class Run:
         from core.runs import validate
 
         sizes = (self.summary or {}).get("folds") or []
-        n_rows = sizes[fold]["test"] if 0 <= fold < len(sizes) else None
+        n_rows = sizes[fold].get("test") if 0 <= fold < len(sizes) else None
         return self._read_fold_file(
             fold, files.PREDICTIONS, lambda p: validate.read_predictions(p, n_rows)
         )

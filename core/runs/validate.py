@@ -2,10 +2,10 @@
 
 - **Bounded reads**: every JSON or CSV file is measured before it is parsed
   (:data:`MAX_BYTES`), so a 1 GB ``history.json`` costs nothing.
-- **Config**: the architecture within :data:`MODEL_LIMITS` and at most
-  :data:`MAX_MODEL_PARAMETERS` weights for its input; mel settings within
-  :data:`MAX_MEL_VALUES_PER_SECOND` (hop length, mels and sample rate set the cost of every
-  prediction).
+- **Config** (:func:`check_config`, also when a job is submitted): the architecture within
+  :data:`MODEL_LIMITS` and at most :data:`MAX_MODEL_PARAMETERS` weights for its input; mel
+  settings within :data:`MAX_MEL_VALUES_PER_SECOND` (hop length, mels and sample rate set the
+  cost of every prediction).
 - **Summary** (:func:`check_summary`): ``mean_acc`` a number in [0, 1], ``labels`` a list of
   distinct strings, and, where present, ``fold_acc``, ``input_shape`` and ``folds`` typed.
 - **Fold files**: history a list of per-epoch records (no more than the epochs trained),
@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import GenreLabError
+from core.errors import GenreLabError, ParamsError
 from core.runs import files
 from core.runs.config import RunConfig
 from core.runs.registry import RunError
@@ -59,9 +59,10 @@ MAX_BYTES: dict[str, int] = {
 MODEL_LIMITS: dict[str, int] = {"layers": 8, "channels": 1024, "kernel_size": 15, "pool": 8}
 #: Most weights one fold model may have (recommended: ~0.1 M; paper on 128 mels: ~4 M).
 MAX_MODEL_PARAMETERS = 50_000_000
-#: Most mel values per second of audio (n_mels x sample_rate / hop_length): 8x the librosa
-#: preset (128 mels, hop 512). ``hop_length=1`` costs 2750x the fast preset.
-MAX_MEL_VALUES_PER_SECOND = 8 * 128 * 22050 / 512
+#: Most mel values per second of audio (n_mels x sample_rate / hop_length): the densest
+#: setting the Lab's widgets step to (256 mels at 44.1 kHz, hop 64), 32x the librosa preset.
+#: ``hop_length=1`` at 64 mels and 22.05 kHz costs 8x this bound.
+MAX_MEL_VALUES_PER_SECOND = 256 * 44100 / 64
 #: Most labels and the longest label.
 MAX_LABELS, MAX_LABEL_CHARS = 1000, 200
 #: Largest input side (frames, mels or pixels) and most input channels.
@@ -113,36 +114,35 @@ def _count(value: Any, low: int = 0, high: int = 2**31) -> bool:
 
 
 def check_config(config: RunConfig, input_shape: Any = None, n_classes: int = 10) -> None:
-    """RunDamaged unless a training run's architecture and mel settings are within bounds
-    (with ``input_shape``, ``(H, W, C)``, its weight count for ``n_classes`` too)."""
+    """ParamsError unless a training run's architecture and mel settings are within bounds
+    (with ``input_shape``, ``(H, W, C)``, its weight count for ``n_classes`` too). Checked
+    when a job is submitted, and on every load of a run."""
     train = config.train
     if train is None:
         return
     params = train.resolved_model_params()
     limits = MODEL_LIMITS
     if len(params["channels"]) > limits["layers"]:
-        raise RunDamaged(
-            f"config.json: {len(params['channels'])} conv layers, more than {limits['layers']}."
-        )
+        raise ParamsError(f"{len(params['channels'])} conv layers, more than {limits['layers']}.")
     for name, values in (("channels", params["channels"]), ("kernel_size", params["kernel_sizes"])):
         if max(values) > limits[name]:
-            raise RunDamaged(f"config.json: {name} up to {max(values)}, above {limits[name]}.")
+            raise ParamsError(f"{name} up to {max(values)}, above {limits[name]}.")
     if params["pool"] > limits["pool"]:
-        raise RunDamaged(f"config.json: pool {params['pool']} is above {limits['pool']}.")
+        raise ParamsError(f"pool {params['pool']} is above {limits['pool']}.")
     mel = config.input.mel if config.input is not None else None
     if mel is not None:
         cost = mel.n_mels * mel.sample_rate / mel.hop_length
         if cost > MAX_MEL_VALUES_PER_SECOND:
-            raise RunDamaged(
-                f"config.json: the mel settings cost {cost:,.0f} values per second of audio "
+            raise ParamsError(
+                f"the mel settings cost {cost:,.0f} values per second of audio "
                 f"(n_mels {mel.n_mels}, hop_length {mel.hop_length}), above "
                 f"{MAX_MEL_VALUES_PER_SECOND:,.0f}."
             )
     if input_shape is not None:
         n = model_parameters(tuple(input_shape), params, n_classes)
         if n > MAX_MODEL_PARAMETERS:
-            raise RunDamaged(
-                f"config.json: the model would have {n:,} weights for input {input_shape}, "
+            raise ParamsError(
+                f"the model would have {n:,} weights for input {input_shape}, "
                 f"above {MAX_MODEL_PARAMETERS:,}."
             )
 
@@ -157,7 +157,6 @@ def model_parameters(
     >>> model_parameters((64, 128, 1), model_params("recommended"), 10)
     98954
     """
-    from core.errors import ParamsError
     from core.models import feature_shape
 
     total, before = 0, input_shape[2]
@@ -167,7 +166,7 @@ def model_parameters(
     try:
         h, w = feature_shape(input_shape, dict(params))
     except ParamsError as exc:
-        raise RunDamaged(f"config.json: {exc}") from exc
+        raise ParamsError(f"the model does not fit its input: {exc}") from exc
     width = {"flatten": h * w, "gap": 1, "time_gap": h}[params["head"]] * before
     return total + width * n_classes + n_classes + 2 * input_shape[2]
 
@@ -225,8 +224,10 @@ def damage(config: Mapping[str, Any], summary: Any) -> str | None:
             return None
         check_summary(summary, run_config.n_folds)
         check_config(run_config, summary.get("input_shape"), len(summary["labels"]))
-    except (GenreLabError, TypeError, ValueError, KeyError) as exc:
+    except RunDamaged as exc:
         return str(exc)
+    except (GenreLabError, TypeError, ValueError, KeyError) as exc:
+        return f"config.json: {exc}"
     return None
 
 
@@ -296,7 +297,10 @@ def check_torch_weights(
         raise RunDamaged(
             f"{path.name} cannot be checked: the run records no training settings or input shape."
         )
-    check_config(config, input_shape, n_classes)
+    try:
+        check_config(config, input_shape, n_classes)
+    except ParamsError as exc:
+        raise RunDamaged(f"config.json: {exc}") from exc
     from core.models.torch_cnn import build_torch_model
 
     model = build_torch_model(tuple(input_shape), n_classes, config.train.resolved_model_params())
@@ -327,7 +331,7 @@ def check_run(folder: Path) -> None:
             if (fold / files.HISTORY).is_file():
                 read_history(fold / files.HISTORY, train.epochs)
             if (fold / files.PREDICTIONS).is_file():
-                n_rows = sizes[i]["test"] if i < len(sizes) else None
+                n_rows = sizes[i].get("test") if i < len(sizes) else None
                 read_predictions(fold / files.PREDICTIONS, n_rows)
             if (fold / files.CONFUSION).is_file():
                 confusion = read_json(fold / files.CONFUSION, dict)
