@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import getpass
 import hashlib
 import hmac
@@ -36,15 +35,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import settings
-from core.errors import GenreLabError, ParamsError
+from core.errors import ParamsError
+from core.policy import ADMIN, EDITOR, VIEWER, AccessError, Actor, authorize
 from core.storage.atomic import write_json
+from core.storage.lock import locked
 
 if TYPE_CHECKING:
     from core.runs import Run, RunConfig
 
-#: Roles: editors may train, import and cancel their own jobs; admins anyone's; viewers browse,
-#: compare and predict.
-EDITOR, VIEWER, ADMIN = "editor", "viewer", "admin"
 #: Settings read by :func:`read_config` (secrets.toml root keys or environment variables).
 PASSWORD_HASH_KEY = "GENRELAB_PASSWORD_HASH"
 VIEWER_HASH_KEY = "GENRELAB_VIEWER_PASSWORD_HASH"
@@ -62,69 +60,10 @@ FIRST_DELAY_S = 1.0
 MAX_DELAY_S = 60.0
 #: Throttle: a user name's failures are forgotten this long after its last wait ended.
 FORGET_AFTER_S = 900.0
-#: The server-wide throttle file, under ``settings.DATA_DIR``.
+#: The server-wide throttle file, in the settings' ``data_dir``.
 THROTTLE_FILE = ".login-throttle.json"
 
 MAX_USER_NAME = 40
-
-
-class AccessError(GenreLabError):
-    """Access refused: a read-only user, a full job queue, a path outside the data folder."""
-
-
-# ---- who acts ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks for a change: a user name and a role (:data:`EDITOR`, :data:`VIEWER`,
-    :data:`ADMIN`). Every write path in ``core`` takes one (``actor=``) and checks it with
-    :func:`authorize`; ``None`` there means :data:`LOCAL`, the machine's own user (CLI, scripts).
-
-    >>> Actor("viv", VIEWER).can_write
-    False
-    """
-
-    user: str
-    role: str = EDITOR
-
-    @property
-    def can_write(self) -> bool:
-        """Whether this actor may change anything (viewers may not)."""
-        return self.role in (EDITOR, ADMIN)
-
-
-#: The machine's own user: the command line and scripts act as an admin.
-LOCAL = Actor("", ADMIN)
-
-
-def authorize(actor: Actor | None, action: str, owner: str = "") -> Actor:
-    """The actor (``None``: :data:`LOCAL`) if it may ``action``; AccessError saying why if not.
-
-    ``owner``: the user a job or run belongs to; then only that user or an admin may act on it.
-
-    >>> authorize(Actor("ann"), "cancel this job", owner="ann").user
-    'ann'
-    >>> authorize(Actor("viv", VIEWER), "scan")
-    Traceback (most recent call last):
-    core.access.AccessError: Your account is read-only: you can browse and predict, not scan.
-    """
-    actor = LOCAL if actor is None else actor
-    if not actor.can_write:
-        raise AccessError(f"Your account is read-only: you can browse and predict, not {action}.")
-    if owner and actor.role != ADMIN and actor.user != owner:
-        raise AccessError(f"Only {owner} (who started it) or an admin may {action}.")
-    return actor
-
-
-def allowed(actor: Actor | None, owner: str = "") -> bool:
-    """Whether :func:`authorize` would let ``actor`` act (on something ``owner`` owns); for
-    enabling buttons."""
-    try:
-        authorize(actor, "act", owner)
-    except AccessError:
-        return False
-    return True
 
 
 # ---- password hashes -----------------------------------------------------------------------------
@@ -223,8 +162,8 @@ class Throttle:
 
 
 def throttle_file() -> Path:
-    """Where the server-wide throttle lives (read at call time from ``settings.DATA_DIR``)."""
-    return Path(settings.DATA_DIR) / THROTTLE_FILE
+    """Where the server-wide throttle lives (in the settings' ``data_dir``)."""
+    return settings.current().data_dir / THROTTLE_FILE
 
 
 def login_wait(user: str, path: Path | None = None, now: float | None = None) -> float:
@@ -269,7 +208,7 @@ def _throttles(path: Path | None, write: bool = False):
     atomically when ``write``. A damaged file counts as empty."""
     path = throttle_file() if path is None else Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(path.with_name(path.name + ".lock")):
+    with locked(path.with_name(path.name + ".lock")):
         try:
             table = json.loads(path.read_text(encoding="utf-8"))
             table = table if isinstance(table, dict) else {}
@@ -385,25 +324,6 @@ def clean_user_name(name: str) -> str:
 # ---- hosted mode ---------------------------------------------------------------------------------
 
 
-def check_dataset_spec(spec: str, data_dir: str | os.PathLike) -> str:
-    """Hosted mode: ``spec`` itself if it is the demo or a path inside ``data_dir``.
-
-    Symbolic links and ``..`` are resolved first, so neither leads outside. Raises AccessError
-    for anything else (a server path typed in a URL, say).
-    """
-    from core.dataset.library import DEMO
-
-    if spec == DEMO:
-        return spec
-    root = Path(data_dir).resolve()
-    if not Path(spec).expanduser().resolve().is_relative_to(root):
-        raise AccessError(
-            "On this server datasets come only from its data folder or from uploaded archives; "
-            f"{spec!r} is outside it."
-        )
-    return spec
-
-
 def check_queue_cap(runs: Iterable[Run], user: str, cap: int) -> None:
     """AccessError if ``user`` already has ``cap`` of ``runs`` (read with details) queued or
     running; ``cap`` <= 0 means no limit."""
@@ -436,17 +356,10 @@ def submit_job(
     authorize(Actor(user, role), VERBS[kind_of(config)])
     folder = models_root(root)
     folder.mkdir(parents=True, exist_ok=True)
-    with _lock(folder / ".submit.lock"):
+    with locked(folder / ".submit.lock"):
         if cap > 0:
             check_queue_cap(list_runs(folder), user, cap)
         return jobs.submit(config, name=name, user=user, root=root)
-
-
-@contextlib.contextmanager
-def _lock(path: Path):
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        yield
 
 
 # ---- command line --------------------------------------------------------------------------------

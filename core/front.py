@@ -8,7 +8,7 @@ before the client logged in on the front's own form with the app's password (the
 ``GENRELAB_PASSWORD_HASH`` or ``GENRELAB_VIEWER_PASSWORD_HASH`` of :mod:`core.access`). A login
 sets a signed, HttpOnly cookie (:func:`sign`, valid for :data:`SESSION_S`); wrong passwords slow
 down each client (:class:`core.access.Throttle`). Request bodies are limited to the upload limit
-(``settings.MAX_UPLOAD_BYTES``) plus :data:`FORM_OVERHEAD`, websocket messages to
+(``settings.current().max_upload_bytes``) plus :data:`FORM_OVERHEAD`, websocket messages to
 :data:`MAX_MESSAGE_BYTES`; ``/_stcore/metrics`` is never served; ``/_stcore/health`` is open
 (it tells nothing, and container health checks need it).
 
@@ -130,7 +130,7 @@ def create_app(
     upstream = upstream.rstrip("/")
     client = httpx.AsyncClient(base_url=upstream, timeout=None, follow_redirects=False)
     throttles: dict[str, Throttle] = {}
-    max_body = settings.MAX_UPLOAD_BYTES + FORM_OVERHEAD
+    max_body = settings.current().max_upload_bytes + FORM_OVERHEAD
 
     def role_of(scope: Request | WebSocket) -> str | None:
         return verify(scope.cookies.get(COOKIE), key)

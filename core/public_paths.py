@@ -32,7 +32,8 @@ _ABSOLUTE = re.compile(r"(?<![\w.:/~-])/[^\s'\"`,;()\[\]{}<>]*[^\s'\"`,;()\[\]{}
 
 def known_roots() -> dict[str, Path]:
     """The folders users know by name: ``data`` and ``models`` (from :mod:`core.settings`)."""
-    return {"data": settings.DATA_DIR, "models": settings.MODELS_DIR}
+    now = settings.current()
+    return {"data": now.data_dir, "models": now.models_dir}
 
 
 def public_path(path: str | os.PathLike, roots: Mapping[str, Path] | None = None) -> str:
@@ -51,7 +52,7 @@ def hide_paths(
     text: str, roots: Mapping[str, Path] | None = None, hosted: bool | None = None
 ) -> str:
     """``text`` with every absolute path replaced by :func:`public_path` in hosted mode
-    (``hosted`` default: ``settings.HOSTED``); unchanged otherwise."""
-    if not (settings.HOSTED if hosted is None else hosted):
+    (``hosted`` default: the hosted-mode setting); unchanged otherwise."""
+    if not (settings.current().hosted if hosted is None else hosted):
         return text
     return _ABSOLUTE.sub(lambda m: public_path(m.group(0), roots), text)

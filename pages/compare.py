@@ -40,7 +40,11 @@ for column, chosen in (("status", statuses), ("framework", frameworks), ("protoc
     if chosen:
         shown = shown[shown[column].isin(chosen)]
 if search:
-    text = shown[["id", "name", "user", "model", "input", "dataset"]].astype(str).agg(" ".join, 1)
+    text = (
+        shown[["id", "name", "user", "architecture", "input", "dataset"]]
+        .astype(str)
+        .agg(" ".join, 1)
+    )
     shown = shown[text.str.contains(search, case=False, regex=False)]
 parts.table(
     shown,
@@ -84,7 +88,7 @@ results = []
 for run_id in chosen:
     try:
         results.append(
-            parts.load_results(run_id, str(runs[run_id].status), str(settings.MODELS_DIR))
+            parts.load_results(run_id, str(runs[run_id].status), str(settings.current().models_dir))
         )
     except (GenreLabError, OSError, ValueError, KeyError) as exc:
         st.error(f"Could not read run {plain(runs[run_id].label)}: {error_text(exc)}")

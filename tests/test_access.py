@@ -20,7 +20,6 @@ from core.access import (
     AccessError,
     Actor,
     Throttle,
-    check_dataset_spec,
     check_hash,
     clean_user_name,
     delay_after,
@@ -34,13 +33,13 @@ from core.access import (
 )
 from core.audio.mel import PRESETS
 from core.dataset.flags import save_flags
-from core.dataset.library import save_upload
+from core.dataset.library import check_dataset_spec, save_upload
 from core.errors import Cancelled, ParamsError
-from core.faults.job import scan_config
 from core.features import delete_store
-from core.features.job import features_config
 from core.runs import Run, RunStatus, create_run, delete_run, jobs, list_runs, rename_run
 from core.runs.archive import import_runs
+from core.runs.kinds.features import features_config
+from core.runs.kinds.scan import scan_config
 from core.runs.registry import DELETIONS_LOG
 from core.training.config import available_frameworks
 
@@ -207,9 +206,7 @@ def jobs_root(tmp_path, monkeypatch):
             jobs.cancel(run.id, root)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        lock = jobs._try_lock(root)
-        if lock is not None:
-            lock.close()
+        if not jobs.scheduler_running(root):
             break
         time.sleep(0.1)
 
@@ -277,7 +274,7 @@ def test_only_the_owner_or_an_admin_deletes_a_run_and_who_did_is_recorded(tmp_pa
     delete_run(runs[0].id, tmp_path, actor=Actor("ann"))
     delete_run(runs[1].id, tmp_path, actor=Actor("root", ADMIN))
     assert list_runs(tmp_path) == []
-    log = [json.loads(line) for line in (settings.DATA_DIR / DELETIONS_LOG).open()]
+    log = [json.loads(line) for line in (settings.current().data_dir / DELETIONS_LOG).open()]
     assert [(e["id"], e["by"]) for e in log[-2:]] == [(runs[0].id, "ann"), (runs[1].id, "root")]
 
 
@@ -405,7 +402,7 @@ def test_invalid_settings_stop_the_app_with_a_message():
 
 
 def test_open_app_in_hosted_mode(monkeypatch, tmp_path):
-    monkeypatch.setattr(settings, "HOSTED", True)
+    monkeypatch.setenv("GENRELAB_HOSTED", "1")
     at = app()
     at.query_params["dataset"] = str(tmp_path)
     at.run()

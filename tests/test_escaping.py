@@ -85,8 +85,8 @@ def test_plain_markdown_shows_names_as_typed():
 
 def test_compare_page_shows_run_names_as_plain_text():
     runs = [
-        _fake_run(settings.MODELS_DIR, EVIL, [1, 1, 0, 1, 0, 1, 0, 1]),
-        _fake_run(settings.MODELS_DIR, "B" + EVIL, [1] * 8, lr=3e-3),
+        _fake_run(settings.current().models_dir, EVIL, [1, 1, 0, 1, 0, 1, 0, 1]),
+        _fake_run(settings.current().models_dir, "B" + EVIL, [1] * 8, lr=3e-3),
     ]
     try:
         at = AppTest.from_file(APP, default_timeout=120)
@@ -105,14 +105,14 @@ def test_compare_page_shows_run_names_as_plain_text():
 
 
 def test_messages_hide_server_paths_in_hosted_mode(monkeypatch):
-    data, models = settings.DATA_DIR, settings.MODELS_DIR
+    data, models = settings.current().data_dir, settings.current().models_dir
     message = f"No such file: {data}/GTZAN/a.wav; see {models}/run-1/worker.log or /etc/x.conf."
     assert hide_paths(message, hosted=False) == message
     hidden = hide_paths(message, hosted=True)
     expected = "No such file: data/GTZAN/a.wav; see models/run-1/worker.log or x.conf."
     assert hidden == expected, hidden
     assert public_path(data / "x" / "y.wav") == "data/x/y.wav"
-    monkeypatch.setattr(settings, "HOSTED", True)
+    monkeypatch.setenv("GENRELAB_HOSTED", "1")
     from core.dataset import discover
     from core.errors import DatasetError
 

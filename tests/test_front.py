@@ -171,7 +171,7 @@ def test_a_logged_in_client_uses_the_app_and_its_websocket(hosted):
         connect(
             ws, origin="http://evil.example", additional_headers={"Cookie": f"{COOKIE}={cookie}"}
         )
-    too_big = settings.MAX_UPLOAD_BYTES + FORM_OVERHEAD + 1
+    too_big = settings.current().max_upload_bytes + FORM_OVERHEAD + 1
     assert _declared_put(url, too_big) == 413
     assert httpx.get(url + "/_front/logout").status_code == 303
 

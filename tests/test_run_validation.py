@@ -126,8 +126,8 @@ def test_weights_are_checked_against_the_architecture_before_a_first_prediction(
 
 
 def test_pages_skip_damaged_runs_and_say_when_none_is_usable(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "MODELS_DIR", tmp_path / "models")
-    run = make_run(settings.MODELS_DIR, "high but broken")
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(tmp_path / "models"))
+    run = make_run(settings.current().models_dir, "high but broken")
     _write(run.dir / "summary.json", {**_summary(run), "mean_acc": "abc"})
     for page, words in (
         ("pages/predict.py", "No trained run"),
@@ -254,9 +254,9 @@ def test_a_huge_history_costs_no_memory_at_import(exported, tmp_path):
 
 def test_kill_9_of_scheduler_and_worker_is_seen_by_any_reader(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GENRELAB_EXECUTOR_PACKAGES", "core,tests")
-    monkeypatch.setattr(settings, "MODELS_DIR", tmp_path / "models")
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setattr(registry, "STALE_AFTER_S", 1.0)
-    root = settings.MODELS_DIR
+    root = settings.current().models_dir
     run = jobs.submit(job("stubborn"), root=root)
     running = wait_for(
         lambda: (r := load_run(run.id, root)).status is RunStatus.RUNNING and r, "the worker"
@@ -288,9 +288,9 @@ def test_a_fresh_running_status_is_left_to_the_scheduler(tmp_path):
 def test_runs_export_import_delete_from_the_command_line(tmp_path, monkeypatch, capsys):
     src, dst = tmp_path / "src", tmp_path / "dst"
     run = make_run(src)
-    monkeypatch.setattr(settings, "MODELS_DIR", src)
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(src))
     assert cli.main(["runs", "export", run.id, "--dest", str(tmp_path / "out.zip")]) == 0
-    monkeypatch.setattr(settings, "MODELS_DIR", dst)
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(dst))
     assert cli.main(["runs", "import", str(tmp_path / "out.zip"), "--user", "bob"]) == 0
     copy = load_run(run.id, dst)
     assert (copy.user, copy.origin, copy.status) == ("bob", "ann", RunStatus.COMPLETED)

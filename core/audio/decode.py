@@ -10,8 +10,9 @@ from typing import BinaryIO
 import numpy as np
 import soundfile as sf
 
+from core import settings
 from core.errors import AudioError
-from core.settings import MAX_ANALYSIS_SECONDS, SAMPLE_RATE
+from core.settings import SAMPLE_RATE
 
 Source = str | Path | bytes | BinaryIO
 
@@ -74,7 +75,7 @@ def load(
     sr: int = SAMPLE_RATE,
     offset: float = 0.0,
     duration: float | None = None,
-    max_seconds: float = MAX_ANALYSIS_SECONDS,
+    max_seconds: float | None = None,
     notes: list[str] | None = None,
 ) -> np.ndarray:
     """Decode ``source`` to a mono float32 signal at ``sr`` Hz.
@@ -84,7 +85,8 @@ def load(
     source : path, bytes or binary file object
     sr : target sample rate; the signal is resampled (soxr) if the file differs.
     offset, duration : the stretch to read, in seconds (``duration=None``: to the end).
-    max_seconds : never decode more than this many seconds, whatever ``duration`` says.
+    max_seconds : never decode more than this many seconds, whatever ``duration`` says
+        (default: the ``max_analysis_seconds`` setting).
     notes : when given, a plain-words line is appended for everything done to the audio on the
         way (channels mixed, resampled, NaN samples zeroed, only a part read).
 
@@ -95,6 +97,8 @@ def load(
     """
     if sr <= 0:
         raise AudioError(f"Target sample rate must be positive, got {sr}.")
+    if max_seconds is None:
+        max_seconds = settings.current().max_analysis_seconds
     handle = _open(source)
     try:
         with sf.SoundFile(handle) as f:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
-from core.access import Actor, authorize
+from core import settings
 from core.dataset.archive import is_archive
 from core.errors import DatasetError
-from core.settings import DATA_DIR, DEMO_DIR, FEATURES_DIR, UNPACK_DIR
+from core.policy import AccessError, Actor, authorize
+from core.storage.atomic import write_bytes
 
 DEMO = "demo"
-UPLOAD_DIR = DATA_DIR / "uploads"
-#: Folders of ``data/`` that hold something else than a dataset (the demo is listed on its own).
-_NOT_DATASETS = {p.name for p in (FEATURES_DIR, UNPACK_DIR, UPLOAD_DIR, DEMO_DIR)} | {
-    "downloads",
-    "flags",
-}
 
 
 def resolve(spec: str | Path) -> Path:
@@ -26,29 +20,49 @@ def resolve(spec: str | Path) -> Path:
     if str(spec) == DEMO:
         from core.demo import ensure_demo
 
-        return ensure_demo(DEMO_DIR)
+        return ensure_demo()
     return Path(spec).expanduser()
 
 
-def local_datasets(data_dir: Path = DATA_DIR) -> list[Path]:
+def check_dataset_spec(spec: str, data_dir: str | os.PathLike) -> str:
+    """Hosted mode: ``spec`` itself if it is the demo or a path inside ``data_dir``.
+
+    Symbolic links and ``..`` are resolved first, so neither leads outside. Raises AccessError
+    for anything else (a server path typed in a URL, say).
+    """
+    if spec == DEMO:
+        return spec
+    root = Path(data_dir).resolve()
+    if not Path(spec).expanduser().resolve().is_relative_to(root):
+        raise AccessError(
+            "On this server datasets come only from its data folder or from uploaded archives; "
+            f"{spec!r} is outside it."
+        )
+    return spec
+
+
+def local_datasets() -> list[Path]:
     """Folders under ``data/`` (and unpacked archives) that may hold a dataset, by name."""
+    s = settings.current()
+    # Folders of data/ that hold something else than a dataset (the demo is listed on its own).
+    others = (s.features_dir, s.unpack_dir, s.uploads_dir, s.demo_dir, s.flags_dir)
+    not_datasets = {p.name for p in others} | {"downloads"}
     found: list[Path] = []
-    for parent in (data_dir, data_dir / UNPACK_DIR.name):
+    for parent in (s.data_dir, s.unpack_dir):
         if parent.is_dir():
             found += sorted(
                 p
                 for p in parent.iterdir()
-                if p.is_dir()
-                and not p.name.startswith((".", "tmp"))
-                and p.name not in _NOT_DATASETS
+                if p.is_dir() and not p.name.startswith((".", "tmp")) and p.name not in not_datasets
             )
     return found
 
 
 def save_upload(
-    name: str, data: bytes, upload_dir: Path = UPLOAD_DIR, actor: Actor | None = None
+    name: str, data: bytes, upload_dir: Path | None = None, actor: Actor | None = None
 ) -> Path:
-    """Store an uploaded archive under a content-addressed name, atomically; return its path.
+    """Store an uploaded archive under a content-addressed name, atomically; return its path
+    (in ``upload_dir``, default the settings' ``uploads_dir``).
 
     ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
     """
@@ -56,12 +70,10 @@ def save_upload(
     suffix = "".join(Path(name).suffixes[-2:]).lower()
     if not is_archive(Path(f"x{suffix}")):
         raise DatasetError(f"{name} is not a .zip or .tar.gz archive.")
+    upload_dir = Path(upload_dir) if upload_dir is not None else settings.current().uploads_dir
     upload_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(data).hexdigest()[:16]
     target = upload_dir / f"{Path(name).name.removesuffix(suffix)}-{digest}{suffix}"
     if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=upload_dir, prefix=".upload-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
+        write_bytes(target, data)
     return target

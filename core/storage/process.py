@@ -1,11 +1,4 @@
-"""Whether a recorded process id still names the process that wrote it.
-
-Examples
---------
->>> import os
->>> process_alive(os.getpid()), process_alive(None)
-(True, False)
-"""
+"""Whether a process is alive (for locks and leftovers of processes that may have died)."""
 
 from __future__ import annotations
 
@@ -13,23 +6,25 @@ import os
 from pathlib import Path
 
 
-def process_alive(pid: int | None, marker: str | None = None) -> bool:
-    """Whether process ``pid`` is running (and, with ``marker``, has it in its command line).
+def pid_alive(pid: int, marker: str | None = None) -> bool:
+    """Whether process ``pid`` exists (and, given ``marker``, has it in its command line).
 
-    A recycled pid belongs to another program, and a zombie has an empty command line: both
-    are not alive when a ``marker`` is given. Without ``/proc`` the pid alone is trusted.
+    ``marker`` guards against a recycled pid now used by another program; a zombie has an empty
+    command line and counts as dead then. Without ``/proc`` the pid alone decides::
+
+        pid_alive(os.getpid())  # True
     """
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+    if pid <= 0:
         return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # it exists, owned by another user
     if marker is None:
         return True
     try:
         return marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return True
+        return True  # no /proc: trust the pid
