@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import settings
-from core.errors import GenreLabError
+from core.errors import GenreLabError, RunError
 from core.runs import events as run_events
 from core.runs import files
 from core.runs.config import RunConfig
@@ -55,10 +55,6 @@ class RunStatus(StrEnum):
     def active(self) -> bool:
         """Whether the run is waiting or in progress (not finished)."""
         return self in (RunStatus.QUEUED, RunStatus.RUNNING)
-
-
-class RunError(GenreLabError):
-    """A run does not exist, or cannot be changed in its current state."""
 
 
 #: Seconds after a run started before a reader may mark it failed for a missing worker.

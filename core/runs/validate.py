@@ -36,10 +36,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import GenreLabError, ParamsError
+from core.errors import GenreLabError, ParamsError, RunError
 from core.runs import files
 from core.runs.config import RunConfig
-from core.runs.registry import RunError
 
 if TYPE_CHECKING:
     import pandas as pd
