@@ -12,6 +12,7 @@ from ui.common import current_dataset, decode
 from ui.feature_stores import feature_store_panel
 from ui.mel_widgets import mel_params_editor
 from ui.shell import require_shell
+from ui.text import error_text
 from ui.view_link import share, share_mel
 
 require_shell()
@@ -25,7 +26,7 @@ def compute(source: str | bytes, params: MelParams) -> Preview | None:
     try:
         return preview(decode(source, params.sample_rate, params.offset, params.duration), params)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return None
 
 
@@ -103,7 +104,7 @@ with right:
         st.audio(y_full, sample_rate=SAMPLE_RATE)
         st.plotly_chart(plots.waveform(y_full, SAMPLE_RATE), width="stretch", theme=None)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         st.stop()
 
 # -- the settings -------------------------------------------------------------------------------

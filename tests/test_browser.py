@@ -44,6 +44,7 @@ PAGES = {  # navigation label: (page title, a text drawn late in the page; settl
     "Compare": ("Compare runs", re.compile("No runs yet|Pick two or more runs|Accuracy per fold")),
     "Predict": ("Predict", re.compile("No trained run yet|processed with the run's own settings")),
 }
+NAV = ".st-key-app_nav"  # the app's page links in the sidebar (ui/shell.py)
 RUN_NAME = "browser run"
 PASSWORD = "open sesame"
 
@@ -168,7 +169,7 @@ def assert_clean(page) -> None:
 
 def go(page, label: str) -> None:
     """Open a page with the sidebar navigation and wait until its script has drawn to the end."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=label, exact=True).click()
+    page.locator(NAV).get_by_role("link", name=label, exact=True).click()
     title, end = PAGES[label]
     wait_title(page, title)
     wait_text(page, end)
@@ -177,7 +178,9 @@ def go(page, label: str) -> None:
 
 def nav_labels(page) -> list[str]:
     """The page names in the sidebar navigation (without the icons' ligature names)."""
-    names = page.locator('[data-testid="stSidebarNavLink"] [data-testid="stMarkdownContainer"]')
+    names = page.locator(
+        f'{NAV} [data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"]'
+    )
     names.first.wait_for()
     return [text.strip() for text in names.all_inner_texts()]
 

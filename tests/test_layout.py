@@ -23,7 +23,7 @@ CORE = REPO / "core"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "errors settings genres constraints storage policy",
+        "errors settings genres constraints storage policy public_paths",
         "audio demo",
         "dataset",
         "faults features models plots",
@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "runs",
         "sweeps",
         "evaluation",
-        "predict links access cli __main__",
+        "predict links access front cli __main__",
     )
 )
 PAGES = {

@@ -27,6 +27,7 @@ from core.runs.kinds.demo import demo_config
 from core.settings import SAMPLE_RATE
 from ui.access import can_edit, current_actor
 from ui.jobs import follow_job
+from ui.text import error_text, plain
 from ui.view_link import share
 
 _KEY = "dataset_spec"
@@ -94,7 +95,7 @@ def dataset_picker() -> None:
                     path = save_upload(upload.name, upload.getvalue(), actor=current_actor())
                     _select(str(path))
                 except GenreLabError as exc:
-                    st.error(str(exc))
+                    st.error(error_text(exc))
         if st.button("Rescan", help="Read the dataset folder again (after adding files)"):
             load_dataset.clear()
     share({"dataset": st.session_state[_KEY]})
@@ -125,7 +126,9 @@ def current_dataset() -> Dataset | None:
         _check(spec)
         return load_dataset(spec)
     except GenreLabError as exc:
-        st.error(f"Could not open the dataset **{Path(spec).name or spec}**: {exc}")
+        st.error(
+            f"Could not open the dataset **{plain(Path(spec).name or spec)}**: {error_text(exc)}"
+        )
         return None
 
 
@@ -189,7 +192,7 @@ def play(path: str) -> None:
     try:
         st.audio(decode(path), sample_rate=SAMPLE_RATE)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
 
 
 def clip_viewer(row: pd.Series) -> None:

@@ -24,6 +24,7 @@ from core.training.config import preset
 from ui.access import can_edit, current_actor, submit_training
 from ui.common import dataset_spec, load_dataset, play
 from ui.jobs import follow_job, job_outcome, remembered_job, start_job
+from ui.text import error_text
 
 WHY_RANDOM_SPLITS_INFLATE = (
     "GTZAN repeats artists heavily (35 of 100 reggae excerpts are Bob Marley) and even whole "
@@ -69,7 +70,7 @@ def fault_scan_panel(dataset: Dataset) -> None:
     try:
         result = read_scan(run)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     _show_scan(dataset, result)
 
@@ -117,7 +118,7 @@ def _show_scan(dataset: Dataset, result: ScanResult) -> None:
                 dataset.root, flags_for_manifest(pairs, distortions), actor=current_actor()
             )
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         load_dataset.clear()
         st.success(f"Saved to `{path}`.")
@@ -156,7 +157,7 @@ def faults_experiment_panel(dataset: Dataset, spec: str) -> None:
         try:
             ids = faults_experiment(dataset, spec)
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         st.session_state["faults_experiment"] = ids
     ids = st.session_state.get("faults_experiment")

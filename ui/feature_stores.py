@@ -14,6 +14,7 @@ from core.runs.kinds.features import features_config
 from ui.access import can_edit, current_actor
 from ui.common import dataset_spec
 from ui.jobs import follow_job, job_outcome, remembered_job, start_job
+from ui.text import error_text, plain
 
 _JOB = "store_job"
 
@@ -32,11 +33,11 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
         key = store_key(dataset.manifest, params)
     except GenreLabError as exc:
         key = None
-        st.info(str(exc))
+        st.info(error_text(exc))
     if key and params.feature_shape is None:
         st.info("Set a duration (seconds per clip) to build a store: every clip needs one shape.")
     elif key in set(stores["key"]):
-        st.success(f"The store for **{dataset.name}** with setting A exists (`{key}`).")
+        st.success(f"The store for **{plain(dataset.name)}** with setting A exists (`{key}`).")
         _warn_padding(key)
     elif key and st.button(
         f"Compute features of all {len(dataset.usable)} clips (setting A)",
@@ -70,7 +71,7 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
         try:
             delete_store(doomed, actor=current_actor())
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         st.rerun()
 

@@ -10,6 +10,7 @@ from core.audio.clip import fit_to_clip
 from core.audio.mel import MEL_PARAMS, PRESETS, MelParams
 from core.constraints import beyond_widgets
 from core.errors import ParamsError
+from ui.text import error_text
 from ui.view_link import linked_mel, share_mel
 
 IMAGE_LABELS = {None: "mel array", "kaggle": "Kaggle image (432x288 RGB)"}
@@ -102,7 +103,7 @@ def mel_params_editor(
             image=image,
         )
     except ParamsError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         params = None
     if link:
         share_mel(params, name, link)
