@@ -16,6 +16,7 @@ from ui.common import current_dataset
 from ui.run_manage import manage_panel, show_done
 from ui.runs_table import RUN_COLUMN_CONFIG, RUN_COLUMNS
 from ui.shell import require_shell
+from ui.text import error_text, plain
 from ui.view_link import share
 
 require_shell()
@@ -32,7 +33,8 @@ if frame.empty:
 # -- the table of runs ----------------------------------------------------------------------------
 st.subheader("Runs")
 c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 1.4])
-statuses = c1.multiselect("Status", sorted(set(frame["status"])), default=["completed"])
+found = sorted(set(frame["status"]))
+statuses = c1.multiselect("Status", found, default=[s for s in ("completed",) if s in found])
 datasets = c2.multiselect("Dataset", sorted(set(frame["dataset"]) - {""}))
 protocols = c3.multiselect("Protocol", sorted(set(frame["protocol"]) - {""}))
 tags = c4.multiselect("Tags", all_tags(frame), key="cmp_tags", help="Runs carrying every tag")
@@ -55,13 +57,16 @@ manage_panel({i: runs[i] for i in shown["id"]})
 
 # -- choosing runs (kept in the URL) --------------------------------------------------------------
 completed = [i for i in frame["id"] if runs[i].status == RunStatus.COMPLETED]
+if not completed:
+    st.info("No completed run yet: runs can be compared once they finish.")
+    st.stop()
 if "cmp_runs" not in st.session_state:  # first run of the page: the link's runs, else the last
     linked = st.query_params.get("runs", "")
     wanted = linked.split(",") if linked else st.session_state.get("cmp_kept", [])
     wanted = [i for i in wanted if i]
     missing = [i for i in wanted if i not in completed]
     if missing:
-        st.warning(f"Not found among the completed runs (deleted?): {', '.join(missing)}")
+        st.warning(f"Not found among the completed runs (deleted?): {plain(', '.join(missing))}")
     st.session_state["cmp_runs"] = [i for i in wanted if i in completed]
 else:  # a run deleted meanwhile leaves the selection
     st.session_state["cmp_runs"] = [i for i in st.session_state["cmp_runs"] if i in completed]
@@ -88,7 +93,7 @@ for run_id in chosen:
         result.label = runs[run_id].label  # renamed since it was read
         results.append(result)
     except (GenreLabError, OSError, ValueError, KeyError) as exc:
-        st.error(f"Could not read run {runs[run_id].label}: {exc}")
+        st.error(f"Could not read run {plain(runs[run_id].label)}: {error_text(exc)}")
 if not results:
     st.stop()
 chosen = [r.id for r in results]

@@ -9,14 +9,15 @@ from core.errors import GenreLabError
 from core.predict import Predictor, check_upload_size, load_predictor, predict
 from core.runs import RunStatus
 from core.runs.kinds import training_runs
+from core.runs.kinds.train import run_config
 from core.runs.provenance import accuracy_text, provenance_frame, settings_summary
 from core.runs.table import runs_frame
 from core.training.config import preset
-from core.training.execute import run_config
 from ui.access import can_edit, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.run_monitor import active_runs
 from ui.shell import require_shell
+from ui.text import error_text, plain
 from ui.view_link import share
 
 require_shell()
@@ -64,7 +65,7 @@ best = (same if len(same) else table).sort_values("mean_acc", ascending=False).i
 labels = {row.id: f"{row.name} · {row.accuracy} · {row.settings}" for row in table.itertuples()}
 linked = st.query_params.get("run")
 if linked is not None and linked not in labels:
-    st.warning(f"The linked run {linked!r} is not among the completed runs (deleted?).")
+    st.warning(f"The linked run {plain(repr(linked))} is not among the completed runs (deleted?).")
 run_id = st.selectbox(
     "Trained run",
     list(labels),
@@ -77,7 +78,7 @@ share({"run": run_id})
 try:
     predictor = predictor_for(run_id)
 except GenreLabError as exc:
-    st.error(str(exc))
+    st.error(error_text(exc))
     st.stop()
 
 run = predictor.run
@@ -114,7 +115,7 @@ try:
     with st.spinner("Listening…"):
         result = predict(predictor, data)
 except GenreLabError as exc:
-    st.error(f"**{clip.name}**: {exc}")
+    st.error(f"**{plain(clip.name)}**: {error_text(exc)}")
     st.stop()
 
 for warning in result.warnings:
@@ -128,7 +129,7 @@ with left:
     )
     st.audio(result.signal, sample_rate=result.sample_rate)
     for note in result.notes:
-        st.info(note)
+        st.info(plain(note))
 with right:
     st.plotly_chart(plots.genre_probabilities(result.probabilities), width="stretch", theme=None)
 st.caption(

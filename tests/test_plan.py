@@ -74,7 +74,7 @@ def test_training_and_the_command_line_refuse_the_filtered_protocol_on_other_dat
     tmp_path, capsys, monkeypatch
 ):
     from core.cli import main
-    from core.training.execute import run_config, train_now
+    from core.runs.kinds.train import run_config, train_now
 
     monkeypatch.setenv("GENRELAB_MODELS_DIR", str(tmp_path / "models"))
     for label, freq in (("low", 220.0), ("high", 1760.0)):

@@ -81,9 +81,8 @@ def test_runs_table_leads_with_name_dataset_preset_protocol_accuracy(tmp_path):
     from core.training.config import preset
 
     config = RunConfig(train=preset("paper", "torch", k=3)).to_dict() | {"dataset": "/x/gtzan"}
-    done = create_run(config, name="done", root=tmp_path)
-    done.write_summary({"mean_acc": 0.7, "std_acc": 0.1, "fold_acc": [0.6, 0.7, 0.8]})
-    done.set_status(RunStatus.COMPLETED)
+    shutil.copytree(V1, tmp_path / V1.name)  # a finished run, as written by training
+    done = rename_run(V1.name, "done", root=tmp_path)
     tag_run(done.id, add=["baseline", "paper"], root=tmp_path)
     running = create_run(config, name="running", root=tmp_path)
     running.set_status(RunStatus.RUNNING)
@@ -92,9 +91,11 @@ def test_runs_table_leads_with_name_dataset_preset_protocol_accuracy(tmp_path):
     queued = create_run(config, name="queued", root=tmp_path)
     table = runs_frame(list_runs(tmp_path)).set_index("name")
     assert COLUMNS[:5] == ["name", "dataset", "preset", "protocol", "accuracy"]
-    assert table.at["done", "accuracy"] == "0.700 ± 0.100 over 3 folds"
-    assert table.at["done", "dataset"] == "gtzan"
-    assert table.at["done", "preset"] == "torch, paper + k=3"
+    assert table.at["done", "accuracy"] == "0.500 ± 0.000 over 2 folds"
+    assert table.at["done", "dataset"] == "data"
+    assert table.at["done", "preset"].startswith("torch, recommended + epochs=2")
+    assert table.at["running", "preset"] == "torch, paper + k=3"
+    assert table.at["running", "dataset"] == "gtzan"
     assert table.at["running", "progress"].startswith("Fold 2/3 · epoch 4/30")
     assert table.at["queued", "progress"] == "waiting for a worker" and queued.id
     assert table.at["done", "progress"] == "" and table.at["running", "accuracy"] == ""
@@ -139,9 +140,6 @@ def test_command_line_shows_renames_tags_notes_and_deletes(tmp_path, monkeypatch
         assert text in shown, shown
     assert "v1," not in shown
     assert main(["runs", "tag", run_id, "bad tag"]) == 2
-    monkeypatch.setattr("builtins.input", lambda prompt: "n")
-    assert main(["runs", "delete", run_id]) == 0
-    assert (tmp_path / run_id).is_dir()  # not confirmed: kept
-    assert main(["runs", "delete", run_id, "--yes"]) == 0
+    assert main(["runs", "delete", run_id]) == 0  # the runs CLI's delete (core.cli)
     assert not (tmp_path / run_id).exists()
     assert main(["runs", "show", run_id]) == 2

@@ -4,7 +4,7 @@
 takes a fraction of a second) and says what would make the run fail or mislead: a protocol
 that needs GTZAN's excerpts on another dataset, a class too small for k folds (errors), or
 validation parts too small to choose an epoch by (warnings). The Train page, the command line
-and the worker (:func:`core.training.execute.execute_run`) all ask it.
+and the worker (:func:`core.runs.kinds.train.execute_run`) all ask it.
 
 Examples
 --------

@@ -26,13 +26,6 @@ from core.training.config import TrainConfig
 from core.training.kfold import complete_folds
 from core.training.plan import check_plan, input_rows
 
-#: How Kaggle spectrogram images are fed (see ``core.dataset.images.load_images``).
-IMAGE_INPUTS: dict[str, dict[str, Any]] = {
-    "full": {"crop": False},
-    "crop": {"crop": True},
-    "gray": {"crop": True, "gray": True},
-    "gray2": {"crop": True, "gray": True, "freq_step": 2},
-}
 Emit = Callable[[Event | dict[str, Any]], None]
 Stop = Callable[[], bool]
 
@@ -77,7 +70,7 @@ def load_inputs(
     if drop_flagged:
         emit(Stage(f"left out {(dataset.usable['detected_faults'] != '').sum()} flagged"))
     if spec.image is not None:
-        from core.dataset.images import load_images
+        from core.dataset.images import IMAGE_INPUTS, load_images
 
         path_col = "path" if dataset.layout == "images" else "image_path"
         if path_col not in rows:
