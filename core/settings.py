@@ -55,6 +55,14 @@ _DEFAULT_UPLOAD_MB = min(_STREAMLIT_UPLOAD_MB, 200) if HOSTED else _STREAMLIT_UP
 MAX_UPLOAD_BYTES: int = _int("GENRELAB_MAX_UPLOAD_MB", _DEFAULT_UPLOAD_MB) * 2**20
 #: Longest stretch of one uploaded clip that is analysed, in seconds.
 MAX_ANALYSIS_SECONDS: float = float(_int("GENRELAB_MAX_ANALYSIS_SECONDS", 600))
+#: Most bytes one clip's analysed stretch may decode to, mono float32 at the analysis rate
+#: (600 s at 22050 Hz is 50 MB), and with every channel at the file's own rate (8 channels at
+#: 192 kHz for 600 s would be 3.5 GB): checked from the header before decoding.
+MAX_DECODED_BYTES: int = _int("GENRELAB_MAX_DECODED_MB", 256) * 2**20
+MAX_AUDIO_SOURCE_BYTES: int = _int("GENRELAB_MAX_AUDIO_SOURCE_MB", 1024) * 2**20
+#: Most pixels an image may have, checked from its header before it is decoded (Kaggle's
+#: images have 0.12 megapixels).
+MAX_IMAGE_PIXELS: int = int(float(os.environ.get("GENRELAB_MAX_IMAGE_MEGAPIXELS") or 16) * 1e6)
 #: Audio file extensions recognised in folder-per-label datasets.
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".au", ".flac", ".ogg", ".mp3")
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png",)

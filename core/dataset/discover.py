@@ -12,6 +12,7 @@ Recognised layouts
 from __future__ import annotations
 
 import hashlib
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,7 @@ def discover(path: str | Path, unpack_root: Path = UNPACK_DIR) -> Dataset:
     if path.is_file():
         if not is_archive(path):
             raise DatasetError(f"{path.name} is neither a folder nor a .zip / .tar.gz archive.")
-        path = unpack_archive(path, archive_dest(path, unpack_root))
+        return _discover_unpacked(path, unpack_archive(path, archive_dest(path, unpack_root)))
     root, layout, files = _find_layout(path)
     manifest = _build_manifest(files)
     if (root / SIDECAR_META).is_file():
@@ -108,6 +109,22 @@ def discover(path: str | Path, unpack_root: Path = UNPACK_DIR) -> Dataset:
             for t, g in zip(manifest["track_id"], manifest["genre"], strict=True)
         ]
     return Dataset(root=root, layout=layout, manifest=manifest)
+
+
+def _discover_unpacked(archive: Path, unpacked: Path) -> Dataset:
+    """The dataset in an archive's unpacked folder, which is deleted again (it only costs disk)
+    when it holds no dataset or not one readable clip."""
+    try:
+        dataset = discover(unpacked)
+        if not dataset.manifest["readable"].any():
+            problems = dataset.manifest["problem"].drop_duplicates().head(3)
+            raise DatasetError(
+                f"{archive.name} holds no readable clip, so it was not kept: " + "; ".join(problems)
+            )
+    except DatasetError:
+        shutil.rmtree(unpacked, ignore_errors=True)
+        raise
+    return dataset
 
 
 def _find_layout(path: Path) -> tuple[Path, str, list[tuple[str, Path]]]:
@@ -184,24 +201,14 @@ def _describe(item: tuple[str, Path]) -> tuple:
 
 
 def _describe_image(track: str, label: str, file: Path) -> tuple:
-    from PIL import Image, UnidentifiedImageError
+    from core.dataset.images import open_image
 
     try:
-        with Image.open(file) as img:
+        with open_image(file) as img:
             img.verify()
             channels = len(img.getbands())
-    except (OSError, UnidentifiedImageError) as exc:
-        return (
-            track,
-            str(file),
-            label,
-            "image",
-            float("nan"),
-            0,
-            0,
-            False,
-            f"Not a readable image ({exc}).",
-        )
+    except DatasetError as exc:
+        return (track, str(file), label, "image", float("nan"), 0, 0, False, str(exc))
     return (track, str(file), label, "image", float("nan"), 0, channels, True, "")
 
 
