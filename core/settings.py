@@ -60,6 +60,11 @@ MAX_ANALYSIS_SECONDS: float = float(_int("GENRELAB_MAX_ANALYSIS_SECONDS", 600))
 #: 192 kHz for 600 s would be 3.5 GB): checked from the header before decoding.
 MAX_DECODED_BYTES: int = _int("GENRELAB_MAX_DECODED_MB", 256) * 2**20
 MAX_AUDIO_SOURCE_BYTES: int = _int("GENRELAB_MAX_AUDIO_SOURCE_MB", 1024) * 2**20
+#: Most work one clip's mel settings may ask for: frames x n_fft (samples through FFTs) and
+#: frames x n_mels (spectrogram cells), in millions; a whole clip counts as
+#: MAX_ANALYSIS_SECONDS. The defaults allow 600 s at hop 512 and refuse 30 s at hop 1.
+MAX_STFT_WORK: int = _int("GENRELAB_MAX_STFT_MSAMPLES", 200) * 10**6
+MAX_MEL_CELLS: int = _int("GENRELAB_MAX_MEL_MCELLS", 20) * 10**6
 #: Most pixels an image may have, checked from its header before it is decoded (Kaggle's
 #: images have 0.12 megapixels).
 MAX_IMAGE_PIXELS: int = int(float(os.environ.get("GENRELAB_MAX_IMAGE_MEGAPIXELS") or 16) * 1e6)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from core.audio.cost import check_cost
 from core.errors import ParamsError
 from core.settings import SAMPLE_RATE
 
@@ -298,6 +299,7 @@ def _validate(p: MelParams) -> None:
         f"normalize must be one of {_names(NORMALIZATIONS)}, got {p.normalize!r}.",
     )
     check(p.image in IMAGE_MODES, f"image must be None or 'kaggle', got {p.image!r}.")
+    check_cost(p)
 
 
 def _names(options: tuple[str, ...]) -> str:
