@@ -1,29 +1,37 @@
-"""Evaluation protocols: folds over clip rows, sklearn style, deterministic from a seed.
+"""Evaluation protocols: scikit-learn splitter objects over clip rows, deterministic from a seed.
 
-Every strategy returns a list of folds ``(train_idx, test_idx)`` or ``(train_idx, test_idx,
-valid_idx)``: sorted int64 arrays of row positions in the caller's clip table. Inputs are plain
-arrays (track ids, labels, artists), so any manifest works. Validation rows for early stopping are
-always carved out of a fold's training part, never its test part.
+Each protocol is a splitter with ``split(X, y, groups)``, ``get_n_splits()`` and a readable repr
+(stored in every run, and read back by ``splitter_from_repr``):
 
-Protocols (``PROTOCOLS``):
+- ``stratified``: :class:`StratifiedClipKFold`, stratified k-fold over clips.
+- ``artist``: :class:`ArtistKFold`, stratified k-fold with artists as groups (Sturm's index); no
+  artist is in both train and test; clips of unknown artist ("") are groups of their own.
+- ``filtered``: :class:`FaultFilteredSplit`, the fault-filtered train/valid/test split (Kereliuk,
+  Sturm & Larsen 2015) as one predefined fold; ``groups`` are the clips' track ids.
 
-- ``stratified``: stratified k-fold over clips.
-- ``artist``: stratified k-fold with artists as groups (Sturm's index); no artist is in both train
-  and test; clips of unknown artist are groups of their own.
-- ``filtered``: the fault-filtered train/valid/test split (Kereliuk, Sturm & Larsen 2015); one
-  fold; clips outside the split are left out.
-
-``drop_repetitions=True`` removes GTZAN's exact repetitions (the listed copies) from every part.
+``make_folds`` runs a protocol over a clip table and returns folds ``(train_idx, test_idx)`` or
+``(train_idx, test_idx, valid_idx)``: sorted int64 arrays of row positions. Inputs are plain
+arrays (track ids, labels, artists), so any manifest works. ``drop_repetitions=True`` removes
+GTZAN's exact repetitions (the listed copies) before splitting. Validation rows for early
+stopping are carved by ``with_validation``, always out of a fold's training part.
 Segment training keeps these clip-level folds (``segment_rows``); ``leaky_segment_folds`` exists
 only to demonstrate the optimism of splitting segments of the same clip across train and test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ast
+import numbers
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import (
+    BaseCrossValidator,
+    PredefinedSplit,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 
 from core.errors import ParamsError
 
@@ -56,6 +64,136 @@ def artist_groups(artists: Sequence[str]) -> np.ndarray:
     return codes
 
 
+class StratifiedClipKFold(StratifiedKFold):
+    """Stratified k-fold over clips, shuffled from ``random_state`` (the ``stratified`` protocol).
+
+    >>> StratifiedClipKFold(5, random_state=0)
+    StratifiedClipKFold(n_splits=5, random_state=0)
+    """
+
+    def __init__(self, n_splits: int = 5, *, random_state: int = 0) -> None:
+        _check_n_splits(n_splits)
+        super().__init__(n_splits, shuffle=True, random_state=random_state)
+
+    def split(self, X, y, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(train, test)`` row indices; ParamsError when a class has fewer than k clips."""
+        _check_classes(self.n_splits, np.asarray(y))
+        return super().split(X, y)
+
+
+class ArtistKFold(StratifiedGroupKFold):
+    """Stratified k-fold with artists as groups (the ``artist`` protocol).
+
+    ``groups`` in ``split`` are the clips' artists ("" = unknown: a group of its own, see
+    ``artist_groups``) or integer group codes, used as they are.
+
+    >>> ArtistKFold(5, random_state=0)
+    ArtistKFold(n_splits=5, random_state=0)
+    """
+
+    def __init__(self, n_splits: int = 5, *, random_state: int = 0) -> None:
+        _check_n_splits(n_splits)
+        super().__init__(n_splits, shuffle=True, random_state=random_state)
+
+    def split(self, X, y, groups) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(train, test)`` row indices; no group has rows on both sides."""
+        if groups is None:
+            raise ParamsError("artist folds need each clip's artist (groups)")
+        groups = np.asarray(groups)
+        codes = groups if groups.dtype.kind in "iu" else artist_groups(groups)
+        _check_classes(self.n_splits, np.asarray(y))
+        n_groups = len(np.unique(codes))
+        if n_groups < self.n_splits:
+            raise ParamsError(f"only {n_groups} artists/groups for {self.n_splits} folds")
+        return super().split(X, y, codes)
+
+
+class FaultFilteredSplit(BaseCrossValidator):
+    """The fault-filtered split of Kereliuk, Sturm & Larsen (data/gtzan) as one predefined fold.
+
+    ``groups`` in ``split`` are the clips' track ids (``blues.00042``); the split yields its
+    ``train`` and ``test`` parts through scikit-learn's ``PredefinedSplit``. Its ``valid`` part
+    (``validation_rows``) and clips outside the split are on neither side.
+
+    >>> FaultFilteredSplit().get_n_splits()
+    1
+    """
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """Always 1: the split is one fold."""
+        return 1
+
+    def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield the one ``(train, test)`` pair of row indices."""
+        parts = self.parts(groups)
+        test_fold = np.where(parts == "test", 0, -1)
+        for train, test in PredefinedSplit(test_fold).split():
+            yield train[parts[train] == "train"], test
+
+    def validation_rows(self, groups: Sequence[str]) -> np.ndarray:
+        """Row indices of the split's ``valid`` part (``groups``: track ids)."""
+        return np.flatnonzero(self.parts(groups) == "valid")
+
+    @staticmethod
+    def parts(groups: Sequence[str] | None) -> np.ndarray:
+        """``train``, ``valid``, ``test`` or "" (outside the split) per track id in ``groups``."""
+        from core.dataset.gtzan_meta import load_filtered_split
+
+        if groups is None:
+            raise ParamsError("the fault-filtered split needs each clip's track id (groups)")
+        split = load_filtered_split()
+        ids = list(groups)
+        parts = np.array([split.get(t, "") for t in ids], dtype=object)
+        counts = [int(np.sum(parts == p)) for p in ("train", "test", "valid")]
+        if min(counts) == 0:
+            raise ParamsError(
+                "the fault-filtered split needs GTZAN excerpts named like blues.00042 "
+                f"({sum(counts)} of {len(ids)} clips are in it)"
+            )
+        return parts
+
+
+#: The splitter classes, by name (what ``splitter_from_repr`` accepts).
+SPLITTERS: dict[str, type[BaseCrossValidator]] = {
+    cls.__name__: cls for cls in (StratifiedClipKFold, ArtistKFold, FaultFilteredSplit)
+}
+
+
+def make_splitter(protocol: str, *, k: int = 5, seed: int = 0) -> BaseCrossValidator:
+    """The splitter of one protocol (``k`` is ignored by ``filtered``, which has one fold).
+
+    >>> make_splitter("artist", k=3, seed=7)
+    ArtistKFold(n_splits=3, random_state=7)
+    """
+    if protocol == "stratified":
+        return StratifiedClipKFold(k, random_state=seed)
+    if protocol == "artist":
+        return ArtistKFold(k, random_state=seed)
+    if protocol == "filtered":
+        return FaultFilteredSplit()
+    raise ParamsError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+
+
+def splitter_from_repr(text: str) -> BaseCrossValidator:
+    """The splitter a repr describes (as stored in a run): the inverse of ``repr``.
+
+    >>> splitter_from_repr("StratifiedClipKFold(n_splits=3, random_state=1)")
+    StratifiedClipKFold(n_splits=3, random_state=1)
+    """
+    try:
+        call = ast.parse(text.strip(), mode="eval").body
+        if not isinstance(call, ast.Call) or call.args:
+            raise ValueError(text)
+        cls = SPLITTERS[call.func.id]
+        params = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+    except (SyntaxError, ValueError, KeyError, AttributeError) as exc:
+        raise ParamsError(f"not a Genre Lab splitter: {text!r}") from exc
+    try:
+        return cls(**params)
+    except TypeError as exc:  # a parameter the class does not have
+        raise ParamsError(f"not a Genre Lab splitter: {text!r} ({exc})") from exc
+
+
 def make_folds(
     protocol: str,
     track_ids: Sequence[str],
@@ -67,7 +205,7 @@ def make_folds(
     drop_repetitions: bool = False,
     val_fraction: float = 0.0,
 ) -> list[Fold]:
-    """Folds of one protocol over clip rows.
+    """Folds of one protocol over clip rows, from its splitter (``make_splitter``).
 
     Parameters
     ----------
@@ -78,84 +216,73 @@ def make_folds(
         from ``track_ids`` when None.
     k : number of folds (ignored by ``filtered``, which has one).
     seed : the only source of randomness: the same inputs and seed give the same folds.
-    drop_repetitions : leave GTZAN's exact repetitions out of every part.
+    drop_repetitions : leave GTZAN's exact repetitions out of every part (before splitting).
     val_fraction : when > 0, each fold also gets ``valid_idx`` carved out of its training part
         (group-aware for ``artist``); ``filtered`` always has its own valid part.
+
+    Examples
+    --------
+    >>> folds = make_folds("stratified", ["a", "b", "c", "d"], [0, 0, 1, 1], k=2, seed=0)
+    >>> [(train.tolist(), test.tolist()) for train, test in folds]
+    [([0, 3], [1, 2]), ([1, 2], [0, 3])]
     """
     ids = np.asarray(list(track_ids), dtype=object)
     y = np.asarray(labels)
     if len(ids) != len(y):
         raise ParamsError(f"{len(ids)} track ids but {len(y)} labels")
-    keep = np.ones(len(ids), dtype=bool)
+    rows = np.arange(len(ids), dtype=np.int64)
     if drop_repetitions:
-        keep &= ~np.isin(ids, list(exact_repetitions()))
-    if protocol == "stratified":
-        return stratified_folds(y, k=k, seed=seed, keep=keep, val_fraction=val_fraction)
+        rows = rows[~np.isin(ids, list(exact_repetitions()))]
+    splitter = make_splitter(protocol, k=k, seed=seed)
+    groups = None
     if protocol == "artist":
-        artists = artists_of(ids) if artists is None else artists
-        groups = artist_groups(artists)
-        return grouped_folds(y, groups, k=k, seed=seed, keep=keep, val_fraction=val_fraction)
-    if protocol == "filtered":
-        return filtered_folds(ids, keep=keep)
-    raise ParamsError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+        groups = artist_groups(artists_of(ids) if artists is None else artists)
+    elif protocol == "filtered":
+        groups = ids
+    folds = split_rows(splitter, rows, y, groups)
+    if isinstance(splitter, FaultFilteredSplit):
+        valid = rows[splitter.validation_rows(ids[rows])]
+        return [(train, test, valid) for train, test in folds]
+    return with_validation(folds, y, groups, fraction=val_fraction, seed=seed)
 
 
-def stratified_folds(
-    labels: Sequence,
-    *,
-    k: int = 5,
-    seed: int = 0,
-    keep: np.ndarray | None = None,
-    val_fraction: float = 0.0,
+def split_rows(
+    splitter: BaseCrossValidator,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray | None = None,
 ) -> list[Fold]:
-    """Stratified k-fold over the rows where ``keep`` is true (all rows by default)."""
-    from sklearn.model_selection import StratifiedKFold
-
-    y = np.asarray(labels)
-    rows = _kept_rows(len(y), keep)
-    _check_k(k, y[rows])
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    folds = [(rows[tr], rows[te]) for tr, te in splitter.split(rows, y[rows])]
-    return _with_validation(folds, y, None, val_fraction, seed)
+    """``(train, test)`` folds of ``splitter`` over some ``rows``, as sorted row positions."""
+    sub_groups = None if groups is None else np.asarray(groups)[rows]
+    return [
+        (np.sort(rows[train]), np.sort(rows[test]))
+        for train, test in splitter.split(rows, np.asarray(labels)[rows], sub_groups)
+    ]
 
 
-def grouped_folds(
+def with_validation(
+    folds: Sequence[Fold],
     labels: Sequence,
-    groups: Sequence[int],
+    groups: Sequence | None = None,
     *,
-    k: int = 5,
-    seed: int = 0,
-    keep: np.ndarray | None = None,
-    val_fraction: float = 0.0,
+    fraction: float,
+    seed: int,
 ) -> list[Fold]:
-    """Stratified group k-fold: no group has rows in both the train and test part of a fold."""
-    from sklearn.model_selection import StratifiedGroupKFold
+    """Folds with ``valid_idx`` carved out of each ``(train, test)`` fold's training part.
 
-    y, g = np.asarray(labels), np.asarray(groups)
-    rows = _kept_rows(len(y), keep)
-    _check_k(k, y[rows])
-    if len(np.unique(g[rows])) < k:
-        raise ParamsError(f"only {len(np.unique(g[rows]))} artists/groups for {k} folds")
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    folds = [(rows[tr], rows[te]) for tr, te in splitter.split(rows, y[rows], g[rows])]
-    return _with_validation(folds, y, g, val_fraction, seed)
-
-
-def filtered_folds(track_ids: Sequence[str], *, keep: np.ndarray | None = None) -> list[Fold]:
-    """The fault-filtered split as one fold ``(train, test, valid)``; other clips are left out."""
-    from core.dataset.gtzan_meta import load_filtered_split
-
-    split = load_filtered_split()
-    ids = list(track_ids)
-    parts = np.array([split.get(t, "") for t in ids], dtype=object)
-    rows = _kept_rows(len(ids), keep)
-    fold = tuple(rows[parts[rows] == part] for part in ("train", "test", "valid"))
-    if min(len(p) for p in fold) == 0:
-        raise ParamsError(
-            "the fault-filtered split needs GTZAN excerpts named like blues.00042 "
-            f"({sum(len(p) for p in fold)} of {len(ids)} clips are in it)"
-        )
-    return [fold]
+    Fold ``i`` is split by ``validation_split`` with seed ``seed + i``; folds that already have a
+    valid part, and every fold when ``fraction`` is 0, are returned as they are.
+    """
+    if fraction <= 0:
+        return list(folds)
+    out: list[Fold] = []
+    for i, fold in enumerate(folds):
+        if len(fold) > 2:
+            out.append(fold)
+            continue
+        fit, valid = validation_split(fold[0], labels, groups, fraction=fraction, seed=seed + i)
+        out.append((fit, fold[1], valid))
+    return out
 
 
 def validation_split(
@@ -226,29 +353,16 @@ def leaky_segment_folds(
     Indices are rows of the flattened segment table (clip ``i``, segment ``s`` -> ``i*S + s``).
     """
     seg_labels = np.repeat(np.asarray(labels), n_segments)
-    return stratified_folds(seg_labels, k=k, seed=seed)
+    rows = np.arange(len(seg_labels), dtype=np.int64)
+    return split_rows(StratifiedClipKFold(k, random_state=seed), rows, seg_labels)
 
 
-def _kept_rows(n: int, keep: np.ndarray | None) -> np.ndarray:
-    rows = np.arange(n, dtype=np.int64)
-    return rows if keep is None else rows[np.asarray(keep, dtype=bool)]
+def _check_n_splits(k: int) -> None:
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 2:
+        raise ParamsError(f"k must be a whole number, at least 2, got {k!r}")
 
 
-def _check_k(k: int, y: np.ndarray) -> None:
-    if k < 2:
-        raise ParamsError(f"k must be at least 2, got {k}")
+def _check_classes(k: int, y: np.ndarray) -> None:
     smallest = pd.Series(y).value_counts().min() if len(y) else 0
     if smallest < k:
         raise ParamsError(f"{k} folds need at least {k} clips of every class; one has {smallest}")
-
-
-def _with_validation(
-    folds: list[Fold], y: np.ndarray, groups: np.ndarray | None, fraction: float, seed: int
-) -> list[Fold]:
-    if fraction <= 0:
-        return [(np.sort(tr), np.sort(te)) for tr, te in folds]
-    out: list[Fold] = []
-    for i, (tr, te) in enumerate(folds):
-        fit, valid = validation_split(tr, y, groups, fraction=fraction, seed=seed + i)
-        out.append((fit, np.sort(te), valid))
-    return out

@@ -9,13 +9,18 @@ from core.dataset.gtzan_meta import load_filtered_split, load_index
 from core.errors import ParamsError
 from core.genres import GENRES
 from core.splits import (
+    PROTOCOLS,
     artist_groups,
     artists_of,
     exact_repetitions,
     leaky_segment_folds,
     make_folds,
+    make_splitter,
     segment_rows,
+    split_rows,
+    splitter_from_repr,
     validation_split,
+    with_validation,
 )
 
 
@@ -126,3 +131,75 @@ def test_bad_arguments_raise_params_errors(gtzan) -> None:
         make_folds("stratified", ids[:6], [0, 0, 0, 1, 1, 1], k=5)
     with pytest.raises(ParamsError, match="fault-filtered"):
         make_folds("filtered", ["a", "b"], [0, 1])
+
+
+def _groups(protocol: str, ids: list[str]) -> np.ndarray | None:
+    """What each protocol's splitter takes as ``groups``: artists, track ids, or nothing."""
+    return {"artist": artists_of(ids), "filtered": np.array(ids, dtype=object)}.get(protocol)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_splitters_round_trip_their_repr_and_give_make_folds_folds(gtzan, protocol: str) -> None:
+    ids, y = gtzan
+    splitter = make_splitter(protocol, k=4, seed=2)
+    again = splitter_from_repr(repr(splitter))
+    assert type(again) is type(splitter) and repr(again) == repr(splitter)
+    assert splitter.get_n_splits() == (1 if protocol == "filtered" else 4)
+    rows = np.arange(len(ids))
+    folds = split_rows(again, rows, y, _groups(protocol, ids))
+    expected = make_folds(protocol, ids, y, k=4, seed=2)
+    assert len(folds) == len(expected) == splitter.get_n_splits()
+    for fold, reference in zip(folds, expected, strict=True):
+        assert np.array_equal(fold[0], reference[0]) and np.array_equal(fold[1], reference[1])
+
+
+def test_splitter_reprs_are_readable_and_bad_ones_refused() -> None:
+    assert repr(make_splitter("stratified", k=5, seed=0)) == (
+        "StratifiedClipKFold(n_splits=5, random_state=0)"
+    )
+    assert repr(make_splitter("artist", k=3, seed=9)) == "ArtistKFold(n_splits=3, random_state=9)"
+    assert repr(make_splitter("filtered", k=5, seed=1)) == "FaultFilteredSplit()"
+    for text in ("KFold(n_splits=3)", "os.system('x')", "ArtistKFold(3", "ArtistKFold(k=[1])"):
+        with pytest.raises(ParamsError):
+            splitter_from_repr(text)
+    with pytest.raises(ParamsError, match="at least 2"):
+        splitter_from_repr("ArtistKFold(n_splits=1, random_state=0)")
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_splitters_work_inside_sklearn_cross_validation(gtzan, protocol: str) -> None:
+    from sklearn.dummy import DummyClassifier
+    from sklearn.model_selection import check_cv, cross_val_score
+
+    ids, y = gtzan
+    splitter = make_splitter(protocol, k=3, seed=0)
+    assert check_cv(splitter, y, classifier=True) is splitter
+    X = np.zeros((len(ids), 1))
+    scores = cross_val_score(DummyClassifier(), X, y, groups=_groups(protocol, ids), cv=splitter)
+    assert len(scores) == splitter.get_n_splits()
+    assert np.all((scores >= 0.0) & (scores <= 0.2))  # the majority class of balanced genres
+
+
+def test_the_run_config_stores_the_splitter(tmp_path) -> None:
+    from core.audio.mel import PRESETS
+    from core.runs import create_run, load_run
+    from core.training.config import preset
+    from core.training.execute import run_config
+
+    train = preset("paper", "torch", protocol="artist", k=4, seed=2)
+    run = create_run(run_config("demo", train, mel=PRESETS["fast"]), root=tmp_path)
+    stored = load_run(run.id, root=tmp_path).run_config.splitter
+    assert stored == "ArtistKFold(n_splits=4, random_state=2)"
+    assert repr(splitter_from_repr(stored)) == stored
+
+
+def test_validation_is_carved_by_one_function(gtzan) -> None:
+    ids, y = gtzan
+    plain = make_folds("artist", ids, y, k=5, seed=3)
+    carved = with_validation(plain, y, artist_groups(artists_of(ids)), fraction=0.1, seed=3)
+    direct = make_folds("artist", ids, y, k=5, seed=3, val_fraction=0.1)
+    for a, b in zip(carved, direct, strict=True):
+        assert len(a) == len(b) == 3
+        assert all(np.array_equal(p, q) for p, q in zip(a, b, strict=True))
+    unchanged = with_validation(plain, y, fraction=0.0, seed=3)
+    assert all(a is b for a, b in zip(unchanged, plain, strict=True))

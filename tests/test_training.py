@@ -16,6 +16,7 @@ from core.training import (
     save_weights,
     train_fold,
 )
+from core.training.loop import History
 
 N_CLASSES, PER_CLASS, SHAPE = 3, 12, (16, 24, 1)
 HISTORY_KEYS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
@@ -55,6 +56,26 @@ def test_tiny_set_trains_end_to_end_with_events(framework: str) -> None:
     assert kinds[:2] == ["fold_start", "epoch"] and kinds.count("fold_end") == 2
     epoch = next(e for e in events if e["type"] == "epoch")
     assert {"fold", "k", "epoch", "epochs"} <= set(epoch) and epoch["k"] == 2
+
+
+def test_both_trainers_share_the_loop_history_and_cosine_lr() -> None:
+    """Same history keys (in order) from both frameworks; per-epoch lr as the hand-written
+    schedule gave: ``lr * (1 + cos(pi * step / total)) / 2`` at each epoch's first step."""
+    import math
+
+    X, y, _ = _tiny_set()
+    epochs, steps = 4, math.ceil(len(X) / 8)
+    total = epochs * steps
+    old = [3e-3 * 0.5 * (1 + math.cos(math.pi * e * steps / total)) for e in range(epochs)]
+    keys = {}
+    for framework, rel in (("torch", 1e-12), ("keras", 1e-6)):
+        sink = History()
+        config = _config(framework, epochs=epochs, lr_schedule="cosine", val_fraction=0.0)
+        result = train_fold(X, y, X[:6], y[:6], config, callbacks=[sink])
+        assert sink.records == result.history
+        assert [h["lr"] for h in result.history] == pytest.approx(old, rel=rel)
+        keys[framework] = [list(h) for h in result.history]
+    assert keys["torch"] == keys["keras"] and set(keys["torch"][0]) == HISTORY_KEYS
 
 
 def test_identical_folds_across_frameworks() -> None:

@@ -39,13 +39,14 @@ def accuracy(true: Any, predicted: Any) -> float:
 
 def confusion(true: Any, predicted: Any, labels: list[str]) -> np.ndarray:
     """Counts of (true, predicted) pairs: rows are true labels, columns predicted, in ``labels``
-    order; pairs with a label outside ``labels`` are left out."""
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = np.zeros((len(labels), len(labels)), dtype=int)
-    for t, p in zip(true, predicted, strict=True):
-        if t in index and p in index:
-            matrix[index[t], index[p]] += 1
-    return matrix
+    order; pairs with a label outside ``labels`` are left out (``sklearn.metrics.
+    confusion_matrix``; all zeros when no true label is in ``labels``)."""
+    from sklearn.metrics import confusion_matrix
+
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    if not len(labels) or not np.isin(true, labels).any():
+        return np.zeros((len(labels), len(labels)), dtype=int)
+    return confusion_matrix(true, predicted, labels=labels).astype(int)
 
 
 def row_normalise(matrix: Any) -> np.ndarray:
@@ -57,16 +58,24 @@ def row_normalise(matrix: Any) -> np.ndarray:
 
 
 def per_class_scores(true: Any, predicted: Any, labels: list[str]) -> pd.DataFrame:
-    """Per label: ``precision``, ``recall``, ``f1`` and ``support`` (true clips), one row each."""
-    matrix = confusion(true, predicted, labels)
-    hits = np.diag(matrix).astype(float)
-    predicted_n, support = matrix.sum(axis=0), matrix.sum(axis=1)
-    precision = np.divide(hits, predicted_n, out=np.zeros_like(hits), where=predicted_n > 0)
-    recall = np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
-    both = precision + recall
-    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)
+    """Per label: ``precision``, ``recall``, ``f1`` and ``support`` (true clips), one row each
+    (``sklearn.metrics.precision_recall_fscore_support``, 0 / 0 counted as 0)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    precision = recall = f1 = support = np.zeros(len(labels))
+    if len(true) and len(labels):
+        precision, recall, f1, support = precision_recall_fscore_support(
+            true, predicted, labels=labels, zero_division=0
+        )
     return pd.DataFrame(
-        {"genre": labels, "precision": precision, "recall": recall, "f1": f1, "support": support}
+        {
+            "genre": labels,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": np.asarray(support, dtype=int),
+        }
     )
 
 

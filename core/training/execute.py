@@ -19,9 +19,10 @@ from core.audio.mel import MelParams
 from core.dataset import Dataset, discover
 from core.dataset.library import resolve
 from core.errors import DatasetError
+from core.evaluation.metrics import confusion
 from core.runs import DatasetRef, Run, RunConfig, RunError, RunInput
 from core.runs.events import Event, FeaturesDone, RunEnded, Stage, event_dict
-from core.splits import make_folds
+from core.splits import make_folds, make_splitter
 from core.training.config import TrainConfig
 from core.training.kfold import run_kfold
 from core.training.loop import FoldResult, save_weights
@@ -65,6 +66,7 @@ def run_config(
         input=RunInput(mel=mel, image=image_input),
         train=train,
         drop_flagged=drop_flagged,
+        splitter=repr(make_splitter(train.protocol, k=train.k, seed=train.seed)),
     )
 
 
@@ -150,8 +152,6 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
 
 
 def _write_fold(run: Run, result: FoldResult, inputs: Inputs) -> None:
-    from sklearn.metrics import confusion_matrix
-
     i = result.fold
     save_weights(result.model, run.model_path(i))
     run.write_history(i, result.history)
@@ -167,7 +167,7 @@ def _write_fold(run: Run, result: FoldResult, inputs: Inputs) -> None:
     )
     probs = pd.DataFrame(result.test_proba, columns=inputs.labels)
     run.write_predictions(i, pd.concat([table, probs], axis=1))
-    matrix = confusion_matrix(true, predicted, labels=range(len(inputs.labels)))
+    matrix = confusion(table["true"], table["predicted"], inputs.labels)
     run.write_confusion(i, matrix, inputs.labels)
 
 

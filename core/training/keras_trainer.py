@@ -1,9 +1,7 @@
-"""Keras trainer: the same loop as the PyTorch one, one ``train_on_batch`` call per batch."""
+"""Keras steps of the shared epoch loop: one ``train_on_batch`` call per batch."""
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Any
 
 import numpy as np
@@ -11,78 +9,54 @@ import numpy as np
 from core import settings
 from core.models.keras_cnn import build_keras_model, keras
 from core.training.config import TrainConfig
-from core.training.loop import (
-    EarlyStopping,
-    EpochCallback,
-    FoldResult,
-    StopCheck,
-    as_samples,
-    channel_stats,
-    crop_width,
-    epoch_record,
-    iterate_epoch,
-    model_input_shape,
-)
+from core.training.loop import Batches
 
 
-def train_keras(
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_val: np.ndarray | None,
-    y_val: np.ndarray | None,
-    config: TrainConfig,
-    n_classes: int,
-    on_epoch: EpochCallback | None = None,
-    should_stop: StopCheck | None = None,
-) -> FoldResult:
-    """Train the Keras CNN; see ``core.training.train_fold``."""
-    started = time.perf_counter()
-    _limit_threads()
-    keras.utils.set_random_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    X, y = as_samples(X_train, y_train)
-    shape, crop = model_input_shape(X, config), crop_width(X, config)
-    mean, std = channel_stats(X)
-    model = build_keras_model(
-        shape, n_classes, config.resolved_model_params(), dropout=config.dropout, mean=mean, std=std
-    )
-    model.compile(
-        optimizer=_optimizer(config, math.ceil(len(X) / config.batch_size)),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    stopper = EarlyStopping(config.patience)
-    best_weights, history = None, []
-    for epoch in range(1, config.epochs + 1):
-        epoch_start = time.perf_counter()
-        lr = _current_lr(model.optimizer)
+class KerasSteps:
+    """The Keras CNN, compiled with its optimiser and lr schedule (per step); see
+    ``core.training.loop.FrameworkSteps``."""
+
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        n_classes: int,
+        config: TrainConfig,
+        mean: np.ndarray,
+        std: np.ndarray,
+        steps_per_epoch: int,
+    ) -> None:
+        _limit_threads()
+        keras.utils.set_random_seed(config.seed)
+        self.model = build_keras_model(
+            input_shape,
+            n_classes,
+            config.resolved_model_params(),
+            dropout=config.dropout,
+            mean=mean,
+            std=std,
+        )
+        self.model.compile(
+            optimizer=_optimizer(config, steps_per_epoch),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+
+    def train_epoch(self, batches: Batches) -> tuple[float, int]:
         loss_sum, correct = 0.0, 0.0
-        for xb, yb in iterate_epoch(X, y, crop, config.batch_size, rng, should_stop):
-            logs = model.train_on_batch(xb, yb, return_dict=True)
+        for xb, yb in batches:
+            logs = self.model.train_on_batch(xb, yb, return_dict=True)
             loss_sum += float(logs["loss"]) * len(yb)
             correct += float(logs["accuracy"]) * len(yb)
-        record = epoch_record(
-            model,
-            epoch,
-            loss_sum,
-            round(correct),
-            len(X),
-            X_val,
-            y_val,
-            lr,
-            time.perf_counter() - epoch_start,
-        )
-        history.append(record)
-        if stopper.update(epoch, record["val_loss"]):
-            best_weights = model.get_weights()
-        if on_epoch is not None:
-            on_epoch(record)
-        if stopper.stop:
-            break
-    model.set_weights(best_weights)
-    return FoldResult(
-        model, history, stopper.best_epoch, shape, n_classes, "keras", time.perf_counter() - started
-    )
+        return loss_sum, round(correct)
+
+    def lr(self) -> float:
+        return float(np.asarray(self.model.optimizer.learning_rate))
+
+    def get_weights(self) -> list[np.ndarray]:
+        return self.model.get_weights()
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        self.model.set_weights(weights)
 
 
 def predict_batch(model: keras.Model, batch: np.ndarray) -> np.ndarray:
@@ -102,10 +76,6 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
     if config.optimizer == "adamw":
         return keras.optimizers.AdamW(learning_rate=lr, weight_decay=config.weight_decay)
     return keras.optimizers.Adam(learning_rate=lr, weight_decay=config.weight_decay or None)
-
-
-def _current_lr(optimizer: keras.optimizers.Optimizer) -> float:
-    return float(np.asarray(optimizer.learning_rate))
 
 
 def _limit_threads() -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from core.errors import ParamsError
-from core.splits import validation_split
+from core.evaluation.metrics import accuracy
+from core.splits import with_validation
 from core.training.config import TrainConfig
 from core.training.loop import FoldResult, StopCheck, predict_proba, train_fold
 
@@ -28,8 +29,8 @@ def run_kfold(
     """Train and test one model per fold; folds come from ``core.splits`` (rows of ``X``).
 
     A fold ``(train, test, valid)`` validates on ``valid``; a fold ``(train, test)`` holds out
-    ``config.val_fraction`` of ``train`` (group-aware when ``groups`` are given), so validation
-    never touches test clips. Events passed to ``on_event``:
+    ``config.val_fraction`` of ``train`` (``core.splits.with_validation``, group-aware when
+    ``groups`` are given), so validation never touches test clips. Events passed to ``on_event``:
     ``{"type": "fold_start", "fold", "k", "n_train", "n_valid", "n_test"}``,
     ``{"type": "epoch", "fold", "k", "epoch", "epochs", "train_loss", "train_acc", "val_loss",
     "val_acc", "lr", "seconds"}``, ``{"type": "fold_end", "fold", "k", "test_acc",
@@ -41,16 +42,14 @@ def run_kfold(
     n_classes = int(y.max()) + 1
     k = len(folds)
     emit = on_event or (lambda event: None)
+    for i, fold in enumerate(folds):
+        if np.intersect1d(fold[0], fold[1]).size:
+            raise ParamsError(f"fold {i}: train and test share clips")
+    folds = with_validation(folds, y, groups, fraction=config.val_fraction, seed=config.seed)
     results = []
     for i, fold in enumerate(folds):
         train_idx, test_idx = np.asarray(fold[0]), np.asarray(fold[1])
         valid_idx = np.asarray(fold[2]) if len(fold) > 2 else None
-        if np.intersect1d(train_idx, test_idx).size:
-            raise ParamsError(f"fold {i}: train and test share clips")
-        if valid_idx is None and config.val_fraction > 0:
-            train_idx, valid_idx = validation_split(
-                train_idx, y, groups, fraction=config.val_fraction, seed=config.seed + i
-            )
         emit(
             {
                 "type": "fold_start",
@@ -62,9 +61,6 @@ def run_kfold(
             }
         )
 
-        def on_epoch(record: dict[str, Any], fold: int = i) -> None:
-            emit({"type": "epoch", "fold": fold, "k": k, "epochs": config.epochs, **record})
-
         result = train_fold(
             X[train_idx],
             y[train_idx],
@@ -72,12 +68,12 @@ def run_kfold(
             None if valid_idx is None else y[valid_idx],
             config,
             n_classes=n_classes,
-            on_epoch=on_epoch,
+            callbacks=[EpochEvents(emit, i, k, config.epochs)],
             should_stop=should_stop,
         )
         result.fold, result.valid_idx, result.test_idx = i, valid_idx, test_idx
         result.test_proba = predict_proba(result.model, X[test_idx])
-        result.test_acc = float(np.mean(result.test_proba.argmax(axis=1) == y[test_idx]))
+        result.test_acc = accuracy(y[test_idx], result.test_proba.argmax(axis=1))
         emit(
             {
                 "type": "fold_end",
@@ -90,3 +86,13 @@ def run_kfold(
         )
         results.append(result)
     return results
+
+
+class EpochEvents:
+    """Callback: each epoch's logs as an ``epoch`` event of fold ``fold`` (of ``k``)."""
+
+    def __init__(self, emit: EventCallback, fold: int, k: int, epochs: int) -> None:
+        self.emit, self.fold, self.k, self.epochs = emit, fold, k, epochs
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        self.emit({"type": "epoch", "fold": self.fold, "k": self.k, "epochs": self.epochs, **logs})

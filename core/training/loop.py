@@ -1,4 +1,4 @@
-"""Training behind one interface for PyTorch and Keras.
+"""Training behind one interface for PyTorch and Keras: one epoch loop, two frameworks' steps.
 
 ``train_fold`` trains one model, ``predict_proba`` predicts class probabilities per clip,
 ``save_weights``/``load_weights`` store a model, ``run_kfold`` (in ``core.training.kfold``) runs
@@ -11,25 +11,64 @@ a whole protocol. Inputs are numpy arrays, channels last, float32 or uint8:
 
 With ``TrainConfig.time_crop`` the model trains on random crops that many columns wide and
 predicts by averaging crops that cover each clip (half-overlapping by default).
-The frameworks are imported only when a function needs one.
+
+The epoch loop (epochs, crops, validation, early stopping, history, callbacks, cancellation) is
+written once, in ``train_fold``, in the style of Keras callbacks: after every epoch each
+``Callback`` gets ``on_epoch_end(epoch, logs)``; ``History`` is a plain sink. A framework
+supplies only its ``FrameworkSteps`` (``TorchSteps``, ``KerasSteps``: build the model and
+optimiser, train one epoch over batches, the current lr, get/set weights) and, for
+``predict_proba``, ``predict_batch`` and the model's input shape. The frameworks are imported
+only when a function needs one.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from core.errors import Cancelled, ParamsError
+from core.evaluation.metrics import accuracy
 from core.training.config import TrainConfig
 
-EpochCallback = Callable[[dict[str, Any]], None]
 StopCheck = Callable[[], bool]
+Batches = Iterator[tuple[np.ndarray, np.ndarray]]
+
+
+class Callback(Protocol):
+    """A hook of the epoch loop (Keras' ``on_epoch_end``): ``epoch`` is 1-based, ``logs`` the
+    epoch's history entry (see ``FoldResult``)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None: ...
+
+
+class FrameworkSteps(Protocol):
+    """What a framework supplies to the shared loop, built for one fold as
+    ``TorchSteps``/``KerasSteps(input_shape, n_classes, config, mean, std, steps_per_epoch)``."""
+
+    model: Any
+
+    def train_epoch(self, batches: Batches) -> tuple[float, int]:
+        """Train on every ``(x float32 NHWC, y int64)`` batch: ``(summed loss, correct)``."""
+        ...
+
+    def lr(self) -> float:
+        """The learning rate the next step uses."""
+        ...
+
+    def get_weights(self) -> Any:
+        """A snapshot of the model's weights."""
+        ...
+
+    def set_weights(self, weights: Any) -> None:
+        """Put a snapshot back (the model is then ready to predict)."""
+        ...
 
 
 @dataclass
@@ -56,6 +95,42 @@ class FoldResult:
     test_acc: float | None = None
 
 
+class History:
+    """Plain sink: every epoch's logs, in order (``records``)."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        self.records.append(logs)
+
+
+class EarlyStopping:
+    """Keeps the weights of the epoch with the lowest ``val_loss``; ``stop`` once ``patience``
+    epochs pass without a lower one. Without validation data, or with ``patience`` 0, every
+    epoch counts as the best (the last one's weights are kept)."""
+
+    def __init__(self, patience: int, steps: FrameworkSteps) -> None:
+        self.patience, self.steps = patience, steps
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.best_weights: Any = None
+        self.stop = False
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        val_loss = logs["val_loss"]
+        if val_loss is None or self.patience == 0 or val_loss < self.best_loss:
+            self.best_loss = math.inf if val_loss is None else val_loss
+            self.best_epoch = epoch
+            self.best_weights = self.steps.get_weights()
+        else:
+            self.stop = epoch - self.best_epoch >= self.patience
+
+    def restore(self) -> None:
+        """Put the best epoch's weights back into the model."""
+        self.steps.set_weights(self.best_weights)
+
+
 def train_fold(
     X_train: np.ndarray,
     y_train: np.ndarray,
@@ -64,16 +139,17 @@ def train_fold(
     config: TrainConfig,
     *,
     n_classes: int | None = None,
-    on_epoch: EpochCallback | None = None,
+    callbacks: Sequence[Callback] = (),
     should_stop: StopCheck | None = None,
 ) -> FoldResult:
-    """Train one model of ``config.framework`` on the training arrays.
+    """Train one model of ``config.framework`` on the training arrays: the epoch loop.
 
     Validation data (optional) is evaluated after every epoch and drives early stopping
-    (``config.patience``). ``on_epoch`` receives each history dict as it is made;
-    ``should_stop`` is polled before every batch, and training raises ``Cancelled`` when it
-    returns True. ``n_classes`` defaults to the largest label + 1.
+    (``config.patience``). Each of ``callbacks`` gets ``on_epoch_end(epoch, logs)`` with each
+    history dict as it is made; ``should_stop`` is polled before every batch, and training
+    raises ``Cancelled`` when it returns True. ``n_classes`` defaults to the largest label + 1.
     """
+    started = time.perf_counter()
     y_train = np.asarray(y_train, dtype=np.int64)
     check_inputs(X_train, y_train, "training")
     if X_val is not None:
@@ -82,10 +158,43 @@ def train_fold(
     if n_classes is None:
         n_classes = int(max(y_train.max(), -1 if y_val is None else y_val.max())) + 1
     if config.framework == "torch":
-        from core.training.torch_trainer import train_torch as train
+        from core.training.torch_trainer import TorchSteps as Steps
     else:
-        from core.training.keras_trainer import train_keras as train
-    return train(X_train, y_train, X_val, y_val, config, n_classes, on_epoch, should_stop)
+        from core.training.keras_trainer import KerasSteps as Steps
+    rng = np.random.default_rng(config.seed)
+    X, y = as_samples(X_train, y_train)
+    shape, crop = model_input_shape(X, config), crop_width(X, config)
+    mean, std = channel_stats(X)
+    steps = Steps(shape, n_classes, config, mean, std, math.ceil(len(X) / config.batch_size))
+    history, stopper = History(), EarlyStopping(config.patience, steps)
+    for epoch in range(1, config.epochs + 1):
+        epoch_start = time.perf_counter()
+        lr = steps.lr()
+        batches = iterate_epoch(X, y, crop, config.batch_size, rng, should_stop)
+        loss_sum, correct = steps.train_epoch(batches)
+        seconds = time.perf_counter() - epoch_start  # training only, validation excluded
+        logs = {
+            "epoch": epoch,
+            "train_loss": loss_sum / len(X),
+            "train_acc": correct / len(X),
+            **validation_scores(steps.model, X_val, y_val),
+            "lr": lr,
+            "seconds": seconds,
+        }
+        for callback in (history, stopper, *callbacks):
+            callback.on_epoch_end(epoch, logs)
+        if stopper.stop:
+            break
+    stopper.restore()
+    return FoldResult(
+        steps.model,
+        history.records,
+        stopper.best_epoch,
+        shape,
+        n_classes,
+        config.framework,
+        time.perf_counter() - started,
+    )
 
 
 def predict_proba(
@@ -276,48 +385,11 @@ def log_loss(proba: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(np.log(np.clip(picked, 1e-7, 1.0))))
 
 
-class EarlyStopping:
-    """Tracks the lowest validation loss; ``stop`` once ``patience`` epochs pass without one."""
-
-    def __init__(self, patience: int) -> None:
-        self.patience = patience
-        self.best_loss = math.inf
-        self.best_epoch = 0
-        self.stop = False
-
-    def update(self, epoch: int, val_loss: float | None) -> bool:
-        """Record an epoch; True when its weights are the best so far (always without val)."""
-        if val_loss is None or self.patience == 0 or val_loss < self.best_loss:
-            self.best_loss = math.inf if val_loss is None else val_loss
-            self.best_epoch = epoch
-            return True
-        self.stop = epoch - self.best_epoch >= self.patience
-        return False
-
-
-def epoch_record(
-    model: Any,
-    epoch: int,
-    loss_sum: float,
-    correct: int,
-    seen: int,
-    X_val: np.ndarray | None,
-    y_val: np.ndarray | None,
-    lr: float,
-    seconds: float,
-) -> dict[str, Any]:
-    """History entry of an epoch: training averages and the validation scores."""
-    record: dict[str, Any] = {
-        "epoch": epoch,
-        "train_loss": loss_sum / seen,
-        "train_acc": correct / seen,
-        "val_loss": None,
-        "val_acc": None,
-        "lr": lr,
-        "seconds": seconds,
-    }
-    if X_val is not None:
-        proba = predict_proba(model, X_val)
-        record["val_loss"] = log_loss(proba, y_val)
-        record["val_acc"] = float(np.mean(proba.argmax(axis=1) == y_val))
-    return record
+def validation_scores(
+    model: Any, X_val: np.ndarray | None, y_val: np.ndarray | None
+) -> dict[str, float | None]:
+    """``val_loss`` and ``val_acc`` of the model on the validation data (None without any)."""
+    if X_val is None:
+        return {"val_loss": None, "val_acc": None}
+    proba = predict_proba(model, X_val)
+    return {"val_loss": log_loss(proba, y_val), "val_acc": accuracy(y_val, proba.argmax(axis=1))}

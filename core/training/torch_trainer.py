@@ -1,10 +1,8 @@
-"""PyTorch trainer: a plain loop over in-memory arrays, fed as channels-last tensors."""
+"""PyTorch steps of the shared epoch loop: in-memory arrays fed as channels-last tensors."""
 
 from __future__ import annotations
 
 import copy
-import math
-import time
 
 import numpy as np
 import torch
@@ -13,87 +11,73 @@ from torch import nn
 from core import settings
 from core.models.torch_cnn import SpectrogramCNN, build_torch_model
 from core.training.config import TrainConfig
-from core.training.loop import (
-    EarlyStopping,
-    EpochCallback,
-    FoldResult,
-    StopCheck,
-    as_samples,
-    channel_stats,
-    crop_width,
-    epoch_record,
-    iterate_epoch,
-    model_input_shape,
-)
+from core.training.loop import Batches
 
 
-def train_torch(
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_val: np.ndarray | None,
-    y_val: np.ndarray | None,
-    config: TrainConfig,
-    n_classes: int,
-    on_epoch: EpochCallback | None = None,
-    should_stop: StopCheck | None = None,
-) -> FoldResult:
-    """Train a ``SpectrogramCNN``; see ``core.training.train_fold``."""
-    started = time.perf_counter()
-    torch.set_num_threads(settings.TRAIN_THREADS)
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    X, y = as_samples(X_train, y_train)
-    shape, crop = model_input_shape(X, config), crop_width(X, config)
-    mean, std = channel_stats(X)
-    model = build_torch_model(
-        shape, n_classes, config.resolved_model_params(), dropout=config.dropout, mean=mean, std=std
-    )
-    optimizer, scheduler = _optimizer(model, config, math.ceil(len(X) / config.batch_size))
-    stopper = EarlyStopping(config.patience)
-    best_state, history = None, []
-    for epoch in range(1, config.epochs + 1):
-        epoch_start = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        model.train()
+class TorchSteps:
+    """A ``SpectrogramCNN`` with its optimiser and lr scheduler (stepped once per batch); see
+    ``core.training.loop.FrameworkSteps``."""
+
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        n_classes: int,
+        config: TrainConfig,
+        mean: np.ndarray,
+        std: np.ndarray,
+        steps_per_epoch: int,
+    ) -> None:
+        torch.set_num_threads(settings.TRAIN_THREADS)
+        torch.manual_seed(config.seed)
+        self.model = build_torch_model(
+            input_shape,
+            n_classes,
+            config.resolved_model_params(),
+            dropout=config.dropout,
+            mean=mean,
+            std=std,
+        )
+        kind = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+        self.optimizer = kind(
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.scheduler = lr_scheduler(self.optimizer, config, steps_per_epoch)
+
+    def train_epoch(self, batches: Batches) -> tuple[float, int]:
+        self.model.train()
         loss_sum, correct = 0.0, 0
-        for xb, yb in iterate_epoch(X, y, crop, config.batch_size, rng, should_stop):
+        for xb, yb in batches:
             target = torch.from_numpy(yb)
-            logits = model(torch.from_numpy(xb).permute(0, 3, 1, 2))
+            logits = self.model(torch.from_numpy(xb).permute(0, 3, 1, 2))
             loss = nn.functional.cross_entropy(logits, target)
-            optimizer.zero_grad(set_to_none=True)
+            self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimizer.step()
-            scheduler.step()
+            self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
             loss_sum += loss.item() * len(yb)
             correct += int((logits.argmax(dim=1) == target).sum())
-        record = epoch_record(
-            model,
-            epoch,
-            loss_sum,
-            correct,
-            len(X),
-            X_val,
-            y_val,
-            lr,
-            time.perf_counter() - epoch_start,
-        )
-        history.append(record)
-        if stopper.update(epoch, record["val_loss"]):
-            best_state = copy.deepcopy(model.state_dict())
-        if on_epoch is not None:
-            on_epoch(record)
-        if stopper.stop:
-            break
-    model.load_state_dict(best_state)
-    return FoldResult(
-        model.eval(),
-        history,
-        stopper.best_epoch,
-        shape,
-        n_classes,
-        "torch",
-        time.perf_counter() - started,
-    )
+        return loss_sum, correct
+
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def get_weights(self) -> dict[str, torch.Tensor]:
+        return copy.deepcopy(self.model.state_dict())
+
+    def set_weights(self, weights: dict[str, torch.Tensor]) -> None:
+        self.model.load_state_dict(weights)
+        self.model.eval()
+
+
+def lr_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """Per-step cosine decay to 0 over all epochs (``lr_schedule="cosine"``), else None."""
+    if config.lr_schedule != "cosine":
+        return None
+    total = config.epochs * steps_per_epoch
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
 
 
 def predict_batch(model: SpectrogramCNN, batch: np.ndarray) -> np.ndarray:
@@ -107,18 +91,3 @@ def predict_batch(model: SpectrogramCNN, batch: np.ndarray) -> np.ndarray:
 def torch_input_shape(model: SpectrogramCNN) -> tuple[int, int, int]:
     """``(H, W, C)`` the model was built for."""
     return model.input_shape
-
-
-def _optimizer(
-    model: nn.Module, config: TrainConfig, steps_per_epoch: int
-) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-    kind = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
-    optimizer = kind(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    total = config.epochs * steps_per_epoch
-    if config.lr_schedule == "cosine":
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
-        )
-    else:
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    return optimizer, scheduler
