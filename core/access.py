@@ -296,6 +296,7 @@ def submit_job(
     (``cap`` <= 0: no limit). Counting and queueing happen under one lock, so two sessions of
     the same user submitting at once cannot pass the cap together.
     """
+    from core import quota
     from core.runs import jobs, list_runs, models_root
 
     if role != EDITOR:
@@ -305,6 +306,7 @@ def submit_job(
     with _lock(folder / ".submit.lock"):
         if cap > 0:
             check_queue_cap(list_runs(folder), user, cap)
+        quota.check_room(user, 0, "start a run")
         return jobs.submit(config, name=name, user=user, root=root)
 
 

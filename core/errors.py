@@ -27,3 +27,7 @@ class ParamsError(GenreLabError, ValueError):
 
 class Cancelled(GenreLabError):
     """Long work was cancelled by the user."""
+
+
+class QuotaError(GenreLabError):
+    """Writing this would pass a disk quota (a user's or the server's); nothing was written."""

@@ -36,6 +36,11 @@ HOSTED: bool = _flag("GENRELAB_HOSTED")
 #: Hosted mode: most jobs one user may have queued or running at once (0: no limit).
 MAX_QUEUED_PER_USER: int = _int("GENRELAB_MAX_QUEUED_PER_USER", 3)
 
+#: Hosted mode: disk quotas in MB, per user and for everyone together, over uploads, unpacked
+#: datasets, feature stores and runs (see core.quota); a write that would pass one is refused.
+QUOTA_USER_BYTES: int = _int("GENRELAB_QUOTA_USER_MB", 5120) * 2**20
+QUOTA_TOTAL_BYTES: int = _int("GENRELAB_QUOTA_TOTAL_MB", 51200) * 2**20
+
 #: Threads a training process gives its framework (PyTorch intra-op, TensorFlow intra-op).
 TRAIN_THREADS: int = _int("GENRELAB_TRAIN_THREADS", 2)
 #: Sample rate every clip is decoded to (GTZAN's own rate).

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from core.dataset import summarize
+from ui.access import current_user
 from ui.common import current_dataset, show_overview
 from ui.shell import require_shell
+from ui.storage import storage_panel
 
 require_shell()
 st.title(":material/graphic_eq: Genre Lab")
@@ -12,6 +14,8 @@ st.caption(
     "Music-genre classification research on GTZAN with mel spectrograms: look at the data as it "
     "really is, tune spectrograms, train and compare CNNs, predict the genre of a clip."
 )
+
+storage_panel(current_user())
 
 dataset = current_dataset()
 if dataset is None:

@@ -1,7 +1,8 @@
-"""Run Python code in a child process and measure it from outside: exit code, output, peak RSS.
+"""Run Python code in a child process and measure it: exit code, output, peak RSS.
 
-Bounds on memory are shown this way (``os.wait4`` gives the child's own peak resident set),
-so a test process that already holds much memory does not blur the figure.
+The peak is the child's own ``VmHWM`` (``/proc/self/status``, read as it exits): unlike the
+``ru_maxrss`` of ``wait4`` it starts afresh at ``exec``, so the memory of the test process that
+forked it does not count.
 """
 
 from __future__ import annotations
@@ -9,12 +10,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+_MARK = "@@peak-kB"
+_REPORT = (
+    "import atexit\n"
+    "def _peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    f"    print('\\n{_MARK}', status.split('VmHWM:')[1].split()[0], flush=True)\n"
+    "atexit.register(_peak)\n"
+)
 
 
 @dataclass(frozen=True)
@@ -28,21 +35,16 @@ class Child:
 
 def run_python(code: str, *, env: dict[str, str] | None = None, timeout: float = 300) -> Child:
     """Run ``code`` with this interpreter in the checkout's root, killed after ``timeout`` s."""
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        out.seek(0)
-        output = out.read().decode(errors="replace")
-    return Child(proc.returncode, output, usage.ru_maxrss / 1024)
+    done = subprocess.run(
+        [sys.executable, "-c", _REPORT + code],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=timeout,
+        check=False,
+    )
+    output, _, peak = done.stdout.decode(errors="replace").rpartition(f"\n{_MARK} ")
+    if not peak.strip().isdigit():
+        raise AssertionError(f"the child did not report its peak memory:\n{done.stdout!r}")
+    return Child(done.returncode, output, int(peak) / 1024)

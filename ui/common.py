@@ -18,6 +18,7 @@ from core.dataset import Dataset, Summary, discover
 from core.dataset.library import DEMO, local_datasets, resolve, save_upload
 from core.errors import GenreLabError
 from core.settings import DATA_DIR, SAMPLE_RATE
+from ui.access import current_user
 from ui.view_link import share
 
 _KEY = "dataset_spec"
@@ -77,7 +78,7 @@ def dataset_picker() -> None:
             )
             if upload is not None and st.button("Open archive", width="stretch"):
                 try:
-                    _select(str(save_upload(upload.name, upload.getvalue())))
+                    _select(str(save_upload(upload.name, upload.getvalue(), user=current_user())))
                 except GenreLabError as exc:
                     st.error(str(exc))
         if st.button("Rescan", help="Read the dataset folder again (after adding files)"):

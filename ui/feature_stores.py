@@ -8,7 +8,7 @@ from core.audio.mel import MelParams
 from core.dataset import Dataset
 from core.errors import GenreLabError
 from core.features import compute_features, delete_store, list_stores, store_key
-from ui.access import can_edit
+from ui.access import can_edit, current_user
 
 
 def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
@@ -40,6 +40,7 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
                 progress=lambda done, total: bar.progress(
                     done / total, text=f"{done} / {total} clips"
                 ),
+                user=current_user(),
             )
             bar.empty()
             st.success(

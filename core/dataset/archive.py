@@ -34,6 +34,14 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+class ArchiveTooLarge(ArchiveError):
+    """An archive unpacks to more than it may; ``needed``: the bytes counted when it stopped."""
+
+    def __init__(self, message: str, needed: int) -> None:
+        super().__init__(message)
+        self.needed = needed
+
+
 def is_archive(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` has the name of an archive Genre Lab unpacks (.zip, .tar.gz, .tgz, .tar)."""
     return Path(path).name.lower().endswith(ARCHIVE_SUFFIXES)
@@ -153,24 +161,25 @@ class _Budget:
         self.max_bytes = max_bytes
         self.used = 0
 
-    def _fail(self, member: str) -> NoReturn:
+    def _fail(self, member: str, needed: int) -> NoReturn:
         mib, size = divmod(self.max_bytes, 2**20)
         limit = f"{mib} MiB" if mib and not size else f"{self.max_bytes:,} bytes"
-        raise ArchiveError(
+        raise ArchiveTooLarge(
             f"{self.archive_name} unpacks to more than {limit} (stopped at member "
-            f"{member!r}); it is too large or a zip bomb."
+            f"{member!r}); it is too large or a zip bomb.",
+            needed=needed,
         )
 
     def reserve(self, member: str, declared: int) -> None:
         """Fail early when a member's declared size already breaks the limit."""
         if self.used + max(declared, 0) > self.max_bytes:
-            self._fail(member)
+            self._fail(member, self.used + declared)
 
     def count(self, member: str, size: int) -> None:
         """Count ``size`` more bytes read out of the archive; fail past the limit."""
         self.used += size
         if self.used > self.max_bytes:
-            self._fail(member)
+            self._fail(member, self.used)
 
     def copy(self, member: str, src: IO[bytes], target: Path) -> None:
         """Stream ``src`` into ``target``, counting every byte actually written."""

@@ -20,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from core import audio
-from core.dataset.archive import archive_dest, is_archive, unpack_archive
+from core.dataset.archive import is_archive
 from core.dataset.flags import join_flags, load_flags
 from core.dataset.gtzan_meta import join_gtzan_metadata, track_id_from_name
+from core.dataset.library import unpack_dataset
 from core.errors import AudioError, DatasetError
 from core.genres import GENRES
 from core.settings import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, UNPACK_DIR
@@ -94,7 +95,7 @@ def discover(path: str | Path, unpack_root: Path = UNPACK_DIR) -> Dataset:
     if path.is_file():
         if not is_archive(path):
             raise DatasetError(f"{path.name} is neither a folder nor a .zip / .tar.gz archive.")
-        return _discover_unpacked(path, unpack_archive(path, archive_dest(path, unpack_root)))
+        return _discover_unpacked(path, unpack_dataset(path, unpack_root))
     root, layout, files = _find_layout(path)
     manifest = _build_manifest(files)
     if (root / SIDECAR_META).is_file():

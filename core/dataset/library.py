@@ -7,9 +7,17 @@ import os
 import tempfile
 from pathlib import Path
 
-from core.dataset.archive import is_archive
+from core import quota
+from core.dataset.archive import ArchiveTooLarge, archive_dest, is_archive, unpack_archive
 from core.errors import DatasetError
-from core.settings import DATA_DIR, DEMO_DIR, FEATURES_DIR, GTZAN_META_DIR, UNPACK_DIR
+from core.settings import (
+    DATA_DIR,
+    DEMO_DIR,
+    FEATURES_DIR,
+    GTZAN_META_DIR,
+    MAX_ARCHIVE_BYTES,
+    UNPACK_DIR,
+)
 
 DEMO = "demo"
 UPLOAD_DIR = DATA_DIR / "uploads"
@@ -43,17 +51,42 @@ def local_datasets(data_dir: Path = DATA_DIR) -> list[Path]:
     return found
 
 
-def save_upload(name: str, data: bytes, upload_dir: Path = UPLOAD_DIR) -> Path:
-    """Store an uploaded archive under a content-addressed name, atomically; return its path."""
+def save_upload(name: str, data: bytes, upload_dir: Path | None = None, user: str = "") -> Path:
+    """Store an uploaded archive under a content-addressed name, atomically; return its path.
+
+    ``user`` owns it; in hosted mode their disk quota is checked first (QuotaError).
+    """
     suffix = "".join(Path(name).suffixes[-2:]).lower()
     if not is_archive(Path(f"x{suffix}")):
         raise DatasetError(f"{name} is not a .zip or .tar.gz archive.")
+    upload_dir = Path(upload_dir) if upload_dir is not None else UPLOAD_DIR
     upload_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(data).hexdigest()[:16]
     target = upload_dir / f"{Path(name).name.removesuffix(suffix)}-{digest}{suffix}"
     if not target.exists():
+        quota.check_room(user, len(data), f"upload {Path(name).name}")
         fd, tmp = tempfile.mkstemp(dir=upload_dir, prefix=".upload-")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, target)
+        quota.claim("uploads", target, user)
     return target
+
+
+def unpack_dataset(archive: Path, unpack_root: Path = UNPACK_DIR) -> Path:
+    """Unpack a dataset archive once (see :func:`core.dataset.archive.unpack_archive`) into a
+    folder owned by the archive's uploader, within their disk quota in hosted mode."""
+    dest = archive_dest(archive, unpack_root)
+    if dest.is_dir():
+        return dest
+    user = quota.owner("uploads", archive) if archive.parent == UPLOAD_DIR else ""
+    left = quota.room(user)
+    limit = MAX_ARCHIVE_BYTES if left is None else min(MAX_ARCHIVE_BYTES, left)
+    try:
+        unpack_archive(archive, dest, max_bytes=limit)
+    except ArchiveTooLarge as exc:
+        if limit < MAX_ARCHIVE_BYTES:
+            quota.check_room(user, exc.needed, f"unpack {archive.name}")  # says which quota
+        raise
+    quota.claim("datasets", dest, user)
+    return dest

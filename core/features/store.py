@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core import settings
+from core import quota, settings
 from core.audio import load
 from core.audio.mel import MelParams, clip_features, single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
@@ -85,6 +85,7 @@ def compute_features(
     progress: Progress | None = None,
     should_stop: StopSignal | None = None,
     workers: int = 2,
+    user: str = "",
 ) -> Features:
     """Open the store of ``manifest`` x ``params``, computing it first if it does not exist.
 
@@ -97,11 +98,13 @@ def compute_features(
     progress : called as ``progress(done, total)`` after each clip (only when computing).
     should_stop : a ``threading.Event`` or a callable; when set/true, stop and raise.
     workers : clips decoded and transformed in parallel (threads; torch runs one thread each).
+    user : who asks; a store they build is theirs, within their disk quota in hosted mode.
 
     Raises
     ------
     Cancelled : ``should_stop`` fired; nothing is left on disk.
     DatasetError : no clip to compute, not enough disk space, or a damaged store.
+    QuotaError : the store would pass a disk quota (hosted mode).
     ParamsError : the params do not give every clip the same shape.
     """
     if params.feature_shape is None:
@@ -121,9 +124,10 @@ def compute_features(
     tmp = root / f"{_TMP_PREFIX}{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        _build(tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers)
+        _build(tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers, user)
         try:
             os.rename(tmp, root / key)
+            quota.claim("features", root / key, user)
         except OSError:  # another process finished the same store first: use theirs
             if not (root / key / _META).is_file():
                 raise
@@ -250,10 +254,11 @@ def _build(
     progress: Progress | None,
     stop: Callable[[], bool],
     workers: int,
+    user: str,
 ) -> None:
     shape = (len(usable), *params.feature_shape)
     dtype = np.uint8 if params.image else np.float32
-    _check_space(folder, shape, dtype)
+    _check_space(folder, shape, dtype, user)
     X = np.lib.format.open_memmap(folder / _ARRAY, mode="w+", dtype=dtype, shape=shape)
     seconds = np.zeros(len(usable))
     failed: dict[int, str] = {}
@@ -354,8 +359,9 @@ def _compact(array: Path, keep: np.ndarray) -> None:
     os.replace(out, array)
 
 
-def _check_space(folder: Path, shape: tuple[int, ...], dtype: type) -> None:
+def _check_space(folder: Path, shape: tuple[int, ...], dtype: type, user: str) -> None:
     need = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    quota.check_room(user, need, "build these features")
     free = shutil.disk_usage(folder).free
     if need > free:
         raise DatasetError(

@@ -1,0 +1,187 @@
+"""Disk usage by category and user, quotas in hosted mode, and deleting what one owns.
+
+Four categories hold what users make: uploaded archives (``uploads``), archives unpacked
+(``datasets``), feature stores (``features``) and runs (``runs``). A run records its user; for
+the others the owner is recorded when they are written (:func:`claim`). In hosted mode
+(``GENRELAB_HOSTED=1``) every write first asks :func:`check_room`, which raises
+:class:`~core.errors.QuotaError` when it would pass the user's quota
+(``GENRELAB_QUOTA_USER_MB``) or the server's (``GENRELAB_QUOTA_TOTAL_MB``)::
+
+    check_room("ann", len(data), "upload this archive")   # before writing
+    table = usage()                                         # user, category, items, bytes
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from core import settings
+from core.errors import GenreLabError, QuotaError
+
+CATEGORIES: dict[str, str] = {
+    "uploads": "uploaded archives",
+    "datasets": "unpacked datasets",
+    "features": "feature stores",
+    "runs": "runs",
+}
+_OWNERS = ".owners"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One stored thing: its category, name (file or folder name), path, owner and size."""
+
+    category: str
+    name: str
+    path: Path
+    user: str
+    bytes: int
+
+
+def roots() -> dict[str, Path]:
+    """The folder of each category."""
+    return {
+        "uploads": settings.DATA_DIR / "uploads",
+        "datasets": settings.UNPACK_DIR,
+        "features": settings.FEATURES_DIR,
+        "runs": settings.MODELS_DIR,
+    }
+
+
+def claim(category: str, path: str | os.PathLike, user: str) -> None:
+    """Record ``user`` as the owner of ``path``, an item of ``category`` just written."""
+    from core.storage.atomic import write_text
+
+    record = _record(category, Path(path).name)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    write_text(record, user)
+
+
+def owner(category: str, path: str | os.PathLike) -> str:
+    """Who owns ``path`` ('' when nobody is recorded: the server's own)."""
+    path = Path(path)
+    if category == "runs":
+        from core.runs import Run
+
+        return Run.from_dir(path).user if path.is_dir() else ""
+    try:
+        return _record(category, path.name).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def items(user: str | None = None) -> list[Item]:
+    """Every stored item (of ``user`` only, when given), by category then name."""
+    found = []
+    for category, root in roots().items():
+        if not root.is_dir():
+            continue
+        for path in sorted(root.iterdir()):
+            if path.name.startswith(".") or (category == "runs" and not path.is_dir()):
+                continue
+            who = owner(category, path)
+            if user is None or who == user:
+                found.append(Item(category, path.name, path, who, _size(path)))
+    return found
+
+
+def usage() -> pd.DataFrame:
+    """Bytes and items per user and category (``user`` '' is the server's own)."""
+    rows = [(i.user, i.category, i.bytes) for i in items()]
+    table = pd.DataFrame(rows, columns=["user", "category", "bytes"])
+    return (
+        table.groupby(["user", "category"], as_index=False)
+        .agg(items=("bytes", "size"), bytes=("bytes", "sum"))
+        .sort_values(["user", "category"], ignore_index=True)
+    )
+
+
+def room(user: str) -> int | None:
+    """Bytes ``user`` may still write (None: no quota, outside hosted mode)."""
+    if not settings.HOSTED:
+        return None
+    return min(max(limit - used, 0) for used, limit, _, _ in _quotas(user))
+
+
+def check_room(user: str, more: int, what: str) -> None:
+    """Raise QuotaError when ``user`` writing ``more`` bytes (to ``what``) would pass a quota.
+
+    Outside hosted mode there are no quotas. ``more=0`` checks that the user is not over one.
+    """
+    if not settings.HOSTED:
+        return
+    for used, limit, whose, var in _quotas(user):
+        if used + more > limit or (more == 0 and used >= limit):
+            raise QuotaError(
+                f"Cannot {what}: it needs {_mb(more)} and {whose} disk quota of {_mb(limit)} "
+                f"({var}) has {_mb(max(limit - used, 0))} left. Delete uploads, datasets, "
+                "feature stores or runs you no longer need (Home page, Storage)."
+            )
+
+
+def _quotas(user: str) -> list[tuple[int, int, str, str]]:
+    """``(used, limit, whose, variable)`` of each quota that applies to ``user``: theirs (not
+    for '', the server's own) and the server's."""
+    everything = items()
+    total = sum(i.bytes for i in everything)
+    quotas = [(total, settings.QUOTA_TOTAL_BYTES, "this server's", "GENRELAB_QUOTA_TOTAL_MB")]
+    if user:
+        mine = sum(i.bytes for i in everything if i.user == user)
+        quotas.insert(0, (mine, settings.QUOTA_USER_BYTES, "your", "GENRELAB_QUOTA_USER_MB"))
+    return quotas
+
+
+def delete(category: str, name: str, user: str) -> None:
+    """Delete ``user``'s item ``name`` of ``category`` (the local user, '', may delete any).
+
+    Raises GenreLabError for an unknown item or one owned by someone else.
+    """
+    if category not in CATEGORIES or not name or name.startswith(".") or "/" in name:
+        raise GenreLabError(f"There is no {category} item named {name!r}.")
+    path = roots()[category] / name
+    who = owner(category, path)
+    if not path.exists():
+        raise GenreLabError(f"There is no {CATEGORIES[category][:-1]} named {name!r}.")
+    if user and who != user:
+        raise GenreLabError(f"{name} belongs to {who or 'the server'}; only they may delete it.")
+    if category == "runs":
+        from core.runs import delete_run
+
+        delete_run(name, roots()["runs"])
+    elif category == "features":
+        from core.features import delete_store
+
+        delete_store(name, roots()["features"])
+    elif path.is_dir():
+        trash = path.with_name(f".trash-{path.name}-{os.getpid()}")
+        os.rename(path, trash)  # gone at once for readers
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        path.unlink()
+    _record(category, name).unlink(missing_ok=True)
+
+
+def _record(category: str, name: str) -> Path:
+    return settings.DATA_DIR / _OWNERS / category / name
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for parent, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(parent, name)).st_size
+            except OSError:
+                continue  # removed meanwhile
+    return total
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB" if n >= 2**20 or n == 0 else f"{n / 2**20:.2f} MB"
