@@ -3,14 +3,17 @@
 - Password hashes: ``scrypt$<salt hex>$<hash hex>`` or ``pbkdf2_sha256$<iterations>$<salt
   hex>$<hash hex>``, compared in constant time. Make one with
   ``python -m core.access hash-password``.
-- The login throttle: after each failed attempt a session waits longer before the next one.
+- Who acts: an :class:`Actor` (user and role) that every write path in ``core`` checks with
+  :func:`authorize` (viewers change nothing; only the owner or an admin touches another's job).
+- The login throttle: after each failed attempt for a user name, the next one waits longer,
+  server-wide (kept in a small locked file under the data folder, so a new tab does not reset it).
 - The access configuration, read from a mapping (``.streamlit/secrets.toml`` and environment
   variables): the editor and viewer password hashes, the ``[auth]`` section of OpenID Connect
   login (Streamlit's ``st.login``), and the read-only users.
 - Hosted mode rules: datasets only from the server's data folder (or the demo), a cap on the
-  jobs each user may have queued or running, no training for read-only users.
+  jobs each user may have queued or running, no jobs for read-only users.
 
-Streamlit lives in ``pages/access.py``; this module never imports it.
+Streamlit lives in ``ui/access.py``; this module never imports it.
 """
 
 from __future__ import annotations
@@ -21,26 +24,32 @@ import fcntl
 import getpass
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core import settings
 from core.errors import GenreLabError, ParamsError
+from core.storage.atomic import write_json
 
 if TYPE_CHECKING:
-    from core.runs import Run
+    from core.runs import Run, RunConfig
 
-#: Roles: editors may train, import and cancel; viewers browse, compare and predict.
-EDITOR, VIEWER = "editor", "viewer"
+#: Roles: editors may train, import and cancel their own jobs; admins anyone's; viewers browse,
+#: compare and predict.
+EDITOR, VIEWER, ADMIN = "editor", "viewer", "admin"
 #: Settings read by :func:`read_config` (secrets.toml root keys or environment variables).
 PASSWORD_HASH_KEY = "GENRELAB_PASSWORD_HASH"
 VIEWER_HASH_KEY = "GENRELAB_VIEWER_PASSWORD_HASH"
 READONLY_USERS_KEY = "GENRELAB_READONLY_USERS"
+ADMIN_USERS_KEY = "GENRELAB_ADMIN_USERS"
 #: The provider name :func:`read_config` gives the unnamed ``[auth]`` provider.
 DEFAULT_PROVIDER = "default"
 
@@ -51,12 +60,71 @@ _HEX = re.compile(r"[0-9a-f]+")
 #: Throttle: seconds to wait after the first failed attempt, doubling up to the maximum.
 FIRST_DELAY_S = 1.0
 MAX_DELAY_S = 60.0
+#: Throttle: a user name's failures are forgotten this long after its last wait ended.
+FORGET_AFTER_S = 900.0
+#: The server-wide throttle file, under ``settings.DATA_DIR``.
+THROTTLE_FILE = ".login-throttle.json"
 
 MAX_USER_NAME = 40
 
 
 class AccessError(GenreLabError):
     """Access refused: a read-only user, a full job queue, a path outside the data folder."""
+
+
+# ---- who acts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change: a user name and a role (:data:`EDITOR`, :data:`VIEWER`,
+    :data:`ADMIN`). Every write path in ``core`` takes one (``actor=``) and checks it with
+    :func:`authorize`; ``None`` there means :data:`LOCAL`, the machine's own user (CLI, scripts).
+
+    >>> Actor("viv", VIEWER).can_write
+    False
+    """
+
+    user: str
+    role: str = EDITOR
+
+    @property
+    def can_write(self) -> bool:
+        """Whether this actor may change anything (viewers may not)."""
+        return self.role in (EDITOR, ADMIN)
+
+
+#: The machine's own user: the command line and scripts act as an admin.
+LOCAL = Actor("", ADMIN)
+
+
+def authorize(actor: Actor | None, action: str, owner: str = "") -> Actor:
+    """The actor (``None``: :data:`LOCAL`) if it may ``action``; AccessError saying why if not.
+
+    ``owner``: the user a job or run belongs to; then only that user or an admin may act on it.
+
+    >>> authorize(Actor("ann"), "cancel this job", owner="ann").user
+    'ann'
+    >>> authorize(Actor("viv", VIEWER), "scan")
+    Traceback (most recent call last):
+    core.access.AccessError: Your account is read-only: you can browse and predict, not scan.
+    """
+    actor = LOCAL if actor is None else actor
+    if not actor.can_write:
+        raise AccessError(f"Your account is read-only: you can browse and predict, not {action}.")
+    if owner and actor.role != ADMIN and actor.user != owner:
+        raise AccessError(f"Only {owner} (who started it) or an admin may {action}.")
+    return actor
+
+
+def allowed(actor: Actor | None, owner: str = "") -> bool:
+    """Whether :func:`authorize` would let ``actor`` act (on something ``owner`` owns); for
+    enabling buttons."""
+    try:
+        authorize(actor, "act", owner)
+    except AccessError:
+        return False
+    return True
 
 
 # ---- password hashes -----------------------------------------------------------------------------
@@ -154,6 +222,64 @@ class Throttle:
         return Throttle(failures, now + delay_after(failures))
 
 
+def throttle_file() -> Path:
+    """Where the server-wide throttle lives (read at call time from ``settings.DATA_DIR``)."""
+    return Path(settings.DATA_DIR) / THROTTLE_FILE
+
+
+def login_wait(user: str, path: Path | None = None, now: float | None = None) -> float:
+    """Seconds before the next login attempt for ``user`` is accepted, for every session."""
+    now = time.time() if now is None else now
+    with _throttles(path) as table:
+        return _throttle_of(table, user, now).wait(now)
+
+
+def login_failed(user: str, path: Path | None = None, now: float | None = None) -> Throttle:
+    """Record a failed login for ``user`` (any session); returns its throttle now."""
+    now = time.time() if now is None else now
+    with _throttles(path, write=True) as table:
+        throttle = _throttle_of(table, user, now).failed(now)
+        table[_user_key(user)] = [throttle.failures, throttle.blocked_until]
+        for key, (_, until) in list(table.items()):
+            if now - until > FORGET_AFTER_S:
+                del table[key]
+    return throttle
+
+
+def login_succeeded(user: str, path: Path | None = None) -> None:
+    """Forget ``user``'s failed logins."""
+    with _throttles(path, write=True) as table:
+        table.pop(_user_key(user), None)
+
+
+def _user_key(user: str) -> str:
+    return " ".join(str(user).split()).casefold()
+
+
+def _throttle_of(table: dict, user: str, now: float) -> Throttle:
+    failures, until = table.get(_user_key(user), (0, 0.0))
+    if now - until > FORGET_AFTER_S:
+        return Throttle()
+    return Throttle(int(failures), float(until))
+
+
+@contextlib.contextmanager
+def _throttles(path: Path | None, write: bool = False):
+    """The throttle table ``{user: [failures, blocked_until]}`` under a lock; written back
+    atomically when ``write``. A damaged file counts as empty."""
+    path = throttle_file() if path is None else Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(path.with_name(path.name + ".lock")):
+        try:
+            table = json.loads(path.read_text(encoding="utf-8"))
+            table = table if isinstance(table, dict) else {}
+        except (OSError, ValueError):
+            table = {}
+        yield table
+        if write:
+            write_json(path, table)
+
+
 # ---- configuration -------------------------------------------------------------------------------
 
 
@@ -169,6 +295,7 @@ class AccessConfig:
     viewer_password_hash: str | None = None
     providers: tuple[str, ...] = ()
     readonly_users: frozenset[str] = field(default_factory=frozenset)
+    admin_users: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def open(self) -> bool:
@@ -192,8 +319,11 @@ class AccessConfig:
         return EDITOR if editor else VIEWER if viewer else None
 
     def role_of(self, user: str, role: str = EDITOR) -> str:
-        """``role``, lowered to :data:`VIEWER` for a user listed as read-only."""
-        return VIEWER if user.casefold() in self.readonly_users else role
+        """``role``, lowered to :data:`VIEWER` for a user listed as read-only, raised to
+        :data:`ADMIN` for an editor listed as an admin."""
+        if user.casefold() in self.readonly_users:
+            return VIEWER
+        return ADMIN if role == EDITOR and user.casefold() in self.admin_users else role
 
 
 def read_config(
@@ -218,11 +348,14 @@ def read_config(
             )
     hashes = [get(key) for key in (PASSWORD_HASH_KEY, VIEWER_HASH_KEY)]
     editor, viewer = (check_hash(str(h)) if h else None for h in hashes)
-    users = get(READONLY_USERS_KEY) or ()
-    if isinstance(users, str):
-        users = users.split(",")
-    readonly = frozenset(str(u).strip().casefold() for u in users if str(u).strip())
-    return AccessConfig(editor, viewer, _providers(secrets_map.get("auth")), readonly)
+    readonly, admins = (_user_set(get(key)) for key in (READONLY_USERS_KEY, ADMIN_USERS_KEY))
+    return AccessConfig(editor, viewer, _providers(secrets_map.get("auth")), readonly, admins)
+
+
+def _user_set(users: Any) -> frozenset[str]:
+    """A comma-separated string or a list of user names, as a set of case-folded names."""
+    users = users.split(",") if isinstance(users, str) else users or ()
+    return frozenset(str(u).strip().casefold() for u in users if str(u).strip())
 
 
 def _providers(auth: Any) -> tuple[str, ...]:
@@ -283,24 +416,25 @@ def check_queue_cap(runs: Iterable[Run], user: str, cap: int) -> None:
 
 
 def submit_job(
-    config: dict,
+    config: RunConfig | dict,
     name: str,
     user: str,
     role: str = EDITOR,
     cap: int = 0,
     root: str | os.PathLike | None = None,
 ) -> Run:
-    """Queue a training run for ``user`` through :func:`core.runs.jobs.submit`.
+    """Queue a job of any kind (``config.kind``, default training) for ``user`` acting as
+    ``role``, through :func:`core.runs.jobs.submit`.
 
-    Refused (AccessError) for a viewer and when ``user`` has ``cap`` jobs queued or running
-    (``cap`` <= 0: no limit). Counting and queueing happen under one lock, so two sessions of
-    the same user submitting at once cannot pass the cap together.
+    Refused (AccessError) for a viewer and when ``user`` has ``cap`` jobs of any kind queued or
+    running (``cap`` <= 0: no limit). Counting and queueing happen under one lock, so two
+    sessions of the same user submitting at once cannot pass the cap together.
     """
     from core import quota
     from core.runs import jobs, list_runs, models_root
+    from core.runs.kinds import VERBS, kind_of
 
-    if role != EDITOR:
-        raise AccessError("Your account is read-only: you can browse and predict, not train.")
+    authorize(Actor(user, role), VERBS[kind_of(config)])
     folder = models_root(root)
     folder.mkdir(parents=True, exist_ok=True)
     with _lock(folder / ".submit.lock"):

@@ -105,10 +105,10 @@ def _predict(args: argparse.Namespace) -> None:
 
 
 def _runs_list(args: argparse.Namespace) -> None:
-    from core.runs import list_runs
+    from core.runs.kinds import training_runs
     from core.runs.table import runs_frame
 
-    table = runs_frame(list_runs())
+    table = runs_frame(training_runs())
     print(
         table.drop(columns=["error", "dataset"]).to_string(index=False) if len(table) else "no runs"
     )

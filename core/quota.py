@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from core import settings
+from core.access import Actor, authorize
 from core.errors import GenreLabError, QuotaError
 
 CATEGORIES: dict[str, str] = {
@@ -136,27 +137,26 @@ def _quotas(user: str) -> list[tuple[int, int, str, str]]:
     return quotas
 
 
-def delete(category: str, name: str, user: str) -> None:
-    """Delete ``user``'s item ``name`` of ``category`` (the local user, '', may delete any).
+def delete(category: str, name: str, actor: Actor | None = None) -> None:
+    """Delete the item ``name`` of ``category``: only its owner or an admin may (``actor``
+    None: the local user; see :func:`core.access.authorize`).
 
-    Raises GenreLabError for an unknown item or one owned by someone else.
+    Raises GenreLabError for an unknown item, AccessError for someone else's.
     """
     if category not in CATEGORIES or not name or name.startswith(".") or "/" in name:
         raise GenreLabError(f"There is no {category} item named {name!r}.")
     path = roots()[category] / name
-    who = owner(category, path)
     if not path.exists():
         raise GenreLabError(f"There is no {CATEGORIES[category][:-1]} named {name!r}.")
-    if user and who != user:
-        raise GenreLabError(f"{name} belongs to {who or 'the server'}; only they may delete it.")
+    actor = authorize(actor, f"delete {name}", owner=owner(category, path))
     if category == "runs":
         from core.runs import delete_run
 
-        delete_run(name, roots()["runs"])
+        delete_run(name, roots()["runs"], actor=actor)
     elif category == "features":
         from core.features import delete_store
 
-        delete_store(name, roots()["features"])
+        delete_store(name, roots()["features"], actor=actor)
     elif path.is_dir():
         trash = path.with_name(f".trash-{path.name}-{os.getpid()}")
         os.rename(path, trash)  # gone at once for readers

@@ -8,7 +8,8 @@ import streamlit as st
 from core import settings
 from core.errors import GenreLabError
 from core.evaluation.report import build_report, highlight_differences, runs_settings
-from core.runs import RunStatus, list_runs
+from core.runs import RunStatus
+from core.runs.kinds import training_runs
 from core.runs.table import runs_frame
 from ui import compare_parts as parts
 from ui.common import current_dataset
@@ -19,7 +20,7 @@ require_shell()
 st.title(":material/compare_arrows: Compare runs")
 dataset = current_dataset()  # only needed to play the clips a run got wrong
 
-runs = {run.id: run for run in list_runs()}
+runs = {run.id: run for run in training_runs()}
 frame = runs_frame(list(runs.values()))
 if frame.empty:
     st.info("No runs yet: train a model on the Train page, then compare runs here.")

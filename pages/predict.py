@@ -7,7 +7,8 @@ from core.audio.mel import PRESETS as MEL_PRESETS
 from core.audio.preview import preview
 from core.errors import GenreLabError
 from core.predict import Predictor, check_upload_size, load_predictor, predict
-from core.runs import RunStatus, list_runs
+from core.runs import RunStatus
+from core.runs.kinds import training_runs
 from core.runs.table import runs_frame
 from core.training.config import preset
 from core.training.execute import run_config
@@ -42,7 +43,7 @@ def quick_train() -> None:
     submit_training(config, name="quick run (Predict page)")
 
 
-completed = [r for r in list_runs() if r.status == RunStatus.COMPLETED and r.summary]
+completed = [r for r in training_runs() if r.status == RunStatus.COMPLETED and r.summary]
 if not completed:
     st.info("No trained run yet: predictions need one.")
     if dataset is not None and dataset.layout != "images":

@@ -42,3 +42,36 @@ def write_tone(
     data = np.repeat(y[:, None], channels, axis=1) if channels > 1 else y
     sf.write(path, data, sr, format=fmt)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_throttle():
+    """Each test starts with no failed logins on record (the throttle is server-wide)."""
+    from core.access import throttle_file
+
+    throttle_file().unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _demo_for_app_tests(request):
+    """AppTest modules open the demo dataset, which a page would otherwise start generating as
+    a job (showing its progress): generate it once, inline, beforehand."""
+    if "AppTest" in vars(request.module):
+        from core import settings
+        from core.demo import ensure_demo
+
+        ensure_demo(settings.DEMO_DIR)
+
+
+def finish_jobs(at, timeout: float = 600.0):
+    """Wait until no job is queued or running (real worker processes), then rerun ``at``."""
+    import time
+
+    from core.runs import list_runs
+
+    deadline = time.monotonic() + timeout
+    while any(r.status.active for r in list_runs(details=False)):
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the jobs to finish")
+        time.sleep(0.2)
+    return at.run()

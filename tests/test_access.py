@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -13,21 +14,34 @@ from streamlit.testing.v1 import AppTest
 
 from core import settings
 from core.access import (
+    ADMIN,
     EDITOR,
     VIEWER,
     AccessError,
+    Actor,
     Throttle,
     check_dataset_spec,
     check_hash,
     clean_user_name,
     delay_after,
     hash_password,
+    login_failed,
+    login_succeeded,
+    login_wait,
     read_config,
     submit_job,
     verify_password,
 )
+from core.audio.mel import PRESETS
+from core.dataset.flags import save_flags
+from core.dataset.library import save_upload
 from core.errors import Cancelled, ParamsError
-from core.runs import Run, jobs, list_runs
+from core.faults.job import scan_config
+from core.features import delete_store
+from core.features.job import features_config
+from core.runs import Run, RunStatus, create_run, delete_run, jobs, list_runs, rename_run
+from core.runs.archive import import_runs
+from core.runs.registry import DELETIONS_LOG
 from core.training.config import available_frameworks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,6 +232,55 @@ def test_viewers_cannot_queue_and_users_are_capped(jobs_root):
     assert submit_job(config, "after a cancel", "ann", cap=2, root=jobs_root).user == "ann"
 
 
+def test_the_login_throttle_is_kept_per_user_name_for_every_session(tmp_path):
+    store = tmp_path / "throttle.json"
+    assert login_wait("ann", store, now=100.0) == 0.0
+    assert login_failed("ann", store, now=100.0).failures == 1
+    assert login_failed(" ANN ", store, now=101.0).failures == 2  # the same user name
+    assert login_wait("ann", store, now=101.5) == pytest.approx(delay_after(2) - 0.5)
+    assert login_wait("bob", store, now=101.5) == 0.0
+    login_succeeded("ann", store)
+    assert login_wait("ann", store, now=101.5) == 0.0
+    store.write_text("not json")  # a damaged file counts as no failures
+    assert login_wait("ann", store, now=102.0) == 0.0
+
+
+def test_a_read_only_actor_changes_nothing_in_core(tmp_path):
+    viv = Actor("viv", VIEWER)
+    done = create_run({"kind": "scan", "dataset": "demo"}, user="ann", root=tmp_path)
+    done.set_status(RunStatus.COMPLETED)
+    refused = {
+        "scan": lambda: submit_job(scan_config("demo"), "s", "viv", VIEWER, root=tmp_path),
+        "build": lambda: submit_job(
+            features_config("demo", PRESETS["fast"]), "f", "viv", VIEWER, root=tmp_path
+        ),
+        "flags": lambda: save_flags(tmp_path / "ds", None, tmp_path, actor=viv),
+        "import": lambda: import_runs(tmp_path / "runs.zip", tmp_path, actor=viv),
+        "upload": lambda: save_upload("d.zip", b"PK", tmp_path / "up", actor=viv),
+        "store": lambda: delete_store("some-store", tmp_path, actor=viv),
+        "delete": lambda: delete_run(done.id, tmp_path, actor=viv),
+        "rename": lambda: rename_run(done.id, "mine now", tmp_path, actor=viv),
+    }
+    for call in refused.values():
+        with pytest.raises(AccessError, match="read-only"):
+            call()
+    assert [r.id for r in list_runs(tmp_path)] == [done.id]
+    assert not (tmp_path / "flags").exists() and not (tmp_path / "up").exists()
+
+
+def test_only_the_owner_or_an_admin_deletes_a_run_and_who_did_is_recorded(tmp_path):
+    runs = [create_run({"kind": "scan"}, user="ann", root=tmp_path) for _ in range(2)]
+    for run in runs:
+        run.set_status(RunStatus.COMPLETED)
+    with pytest.raises(AccessError, match="Only ann"):
+        delete_run(runs[0].id, tmp_path, actor=Actor("bob"))
+    delete_run(runs[0].id, tmp_path, actor=Actor("ann"))
+    delete_run(runs[1].id, tmp_path, actor=Actor("root", ADMIN))
+    assert list_runs(tmp_path) == []
+    log = [json.loads(line) for line in (settings.DATA_DIR / DELETIONS_LOG).open()]
+    assert [(e["id"], e["by"]) for e in log[-2:]] == [(runs[0].id, "ann"), (runs[1].id, "root")]
+
+
 # ---- AppTests of the gate ----------------------------------------------------------------------
 
 
@@ -259,7 +322,15 @@ def test_right_password_opens_the_home_page():
     assert at.session_state["access_user"] == "ann"
 
 
-def test_wrong_passwords_slow_the_session_down():
+@pytest.fixture
+def slow_throttle(monkeypatch):
+    """A first wait of 3 s, so a busy machine cannot outlast it between two AppTest runs."""
+    import core.access
+
+    monkeypatch.setattr(core.access, "FIRST_DELAY_S", 3.0)
+
+
+def test_wrong_passwords_slow_the_session_down(slow_throttle):
     at = app({"GENRELAB_PASSWORD_HASH": HASH}).run()
     log_in(at, "ann", "guess 1")
     started = time.monotonic()
@@ -276,6 +347,29 @@ def test_a_name_is_needed_and_costs_no_attempt():
     assert any("Enter your name" in e.value for e in at.error) and not shows_app(at)
     log_in(at, "ann", "open sesame")
     assert shows_app(at)
+
+
+def test_the_login_throttle_holds_across_sessions(slow_throttle):
+    first = app({"GENRELAB_PASSWORD_HASH": HASH}).run()
+    second = app({"GENRELAB_PASSWORD_HASH": HASH}).run()  # a new tab: a fresh session
+    log_in(first, "ann", "guess 1")
+    log_in(second, "Ann", "open sesame")  # right, but too soon after the other tab's miss
+    assert any("try again in" in e.value for e in second.error) and not shows_app(second)
+    log_in(second, "bob", "open sesame")  # another name is not held up
+    assert shows_app(second)
+
+
+def test_a_read_only_session_cannot_scan_build_or_save():
+    at = app({"GENRELAB_PASSWORD_HASH": HASH, "GENRELAB_VIEWER_PASSWORD_HASH": VIEWER_HASH})
+    log_in(at.run(), "viv", "just looking")
+    at.switch_page("pages/explore.py").run()
+    assert not at.exception, at.exception
+    assert next(b for b in at.button if b.label == "Scan this dataset").disabled
+    at.switch_page("pages/spectrogram_lab.py").run()
+    assert not at.exception, at.exception
+    build = [b for b in at.button if b.label.startswith("Compute features")]
+    assert all(b.disabled for b in build)
+    assert build or any("exists" in s.value for s in at.success)  # built by an earlier test
 
 
 def test_the_viewer_password_gives_a_read_only_session():

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core.dataset import discover
 from core.dataset.library import DEMO, resolve
 from core.demo import load_demo_truth
+from tests.conftest import finish_jobs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -33,6 +34,7 @@ def test_clip_table_filters_and_artist_chart():
 def test_detectors_find_every_planted_fault_and_save_flags():
     at = _explore()
     next(b for b in at.button if b.label == "Scan this dataset").click().run()
+    finish_jobs(at)  # the scan runs as a background job
     assert not at.exception, at.exception
     scores = next(df.value for df in at.dataframe if "precision" in df.value.columns)
     scores = scores.set_index("detector")

@@ -8,6 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.features import list_stores
+from tests.conftest import finish_jobs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -64,6 +65,7 @@ def test_build_and_delete_a_feature_store():
     build = [b for b in at.button if b.label.startswith("Compute features")]
     assert build, "no build button"
     build[0].click().run()
+    finish_jobs(at)  # the store is built by a background job
     assert not at.exception, at.exception
     assert any("Built" in s.value for s in at.success)
     at.run()

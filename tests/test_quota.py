@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from core import quota, settings
-from core.access import submit_job
+from core.access import VIEWER, AccessError, Actor, submit_job
 from core.audio.mel import MelParams
 from core.dataset import discover, library
-from core.errors import GenreLabError, QuotaError
+from core.errors import QuotaError
 from core.features import compute_features
 from core.runs import RunStatus, create_run, list_runs
 from tests.conftest import write_tone
@@ -61,18 +61,18 @@ def _dataset_zip(tmp_path: Path, clips: int, seconds: float) -> bytes:
 
 def test_an_upload_over_the_users_quota_is_refused_before_writing(hosted):
     library.save_upload("a.zip", _random(MB))
-    library.save_upload("b.zip", _random(MB + 1), user="ann")
+    library.save_upload("b.zip", _random(MB + 1), actor=Actor("ann"))
     with pytest.raises(QuotaError, match=r"your disk quota of 2 MB \(GENRELAB_QUOTA_USER_MB\)"):
-        library.save_upload("c.zip", _random(MB + 2), user="ann")
+        library.save_upload("c.zip", _random(MB + 2), actor=Actor("ann"))
     assert _on_disk(hosted / "uploads") == 2 * MB + 1
-    library.save_upload("c.zip", _random(MB + 2), user="bob")  # bob has his own quota
+    library.save_upload("c.zip", _random(MB + 2), actor=Actor("bob"))  # bob has his own quota
 
 
 def test_everyones_uploads_count_to_the_servers_quota(hosted):
     for i, user in enumerate(["ann", "bob", "cy", "dee"]):
-        library.save_upload(f"{i}.zip", _random(MB + i), user=user)
+        library.save_upload(f"{i}.zip", _random(MB + i), actor=Actor(user))
     with pytest.raises(QuotaError, match="this server's disk quota of 5 MB"):
-        library.save_upload("e.zip", _random(MB + 9), user="eve")
+        library.save_upload("e.zip", _random(MB + 9), actor=Actor("eve"))
     assert _on_disk(hosted / "uploads") == 4 * MB + 6
 
 
@@ -80,12 +80,12 @@ def test_unpacking_past_the_uploaders_quota_leaves_nothing(hosted, tmp_path):
     """A small zip that unpacks to more than the uploader has left: refused while unpacking,
     no bytes left in data/unpacked."""
     data = _dataset_zip(tmp_path, clips=8, seconds=2.0)  # 8 x 88 kB of WAV
-    archive = library.save_upload("songs.zip", data, user="ann")
-    big = library.save_upload("big.zip", _random(3 * MB // 4), user="ann")
+    archive = library.save_upload("songs.zip", data, actor=Actor("ann"))
+    big = library.save_upload("big.zip", _random(3 * MB // 4), actor=Actor("ann"))
     with pytest.raises(QuotaError, match="Cannot unpack songs-.*your disk quota"):
         discover(archive, unpack_root=hosted / "unpacked")
     assert _on_disk(hosted / "unpacked") == 0
-    quota.delete("uploads", big.name, "ann")
+    quota.delete("uploads", big.name, Actor("ann"))
     assert len(discover(archive, unpack_root=hosted / "unpacked").usable) == 8
     assert [i.category for i in quota.items("ann")] == ["uploads", "datasets"]
 
@@ -105,7 +105,7 @@ def test_a_feature_store_past_the_quota_is_refused_before_writing(hosted, tmp_pa
 
 
 def test_a_user_over_quota_cannot_start_a_run(hosted):
-    library.save_upload("a.zip", _random(2 * MB), user="ann")
+    library.save_upload("a.zip", _random(2 * MB), actor=Actor("ann"))
     config = {"dataset": "demo", "input": {"image": "crop"}}
     with pytest.raises(QuotaError, match="Cannot start a run"):
         submit_job(config, name="x", user="ann", root=settings.MODELS_DIR)
@@ -113,8 +113,8 @@ def test_a_user_over_quota_cannot_start_a_run(hosted):
 
 
 def test_usage_per_user_and_category_and_deleting_ones_own(hosted):
-    library.save_upload("a.zip", _random(1000), user="ann")
-    library.save_upload("b.zip", _random(2000), user="bob")
+    library.save_upload("a.zip", _random(1000), actor=Actor("ann"))
+    library.save_upload("b.zip", _random(2000), actor=Actor("bob"))
     run = create_run({"dataset": "demo", "input": {"image": "crop"}}, user="ann")
     run.set_status(RunStatus.FAILED)
     table = quota.usage()
@@ -125,15 +125,17 @@ def test_usage_per_user_and_category_and_deleting_ones_own(hosted):
     ]
     assert table.loc[table["user"] == "bob", "bytes"].item() == 2000
     bobs = quota.items("bob")[0]
-    with pytest.raises(GenreLabError, match="belongs to bob"):
-        quota.delete("uploads", bobs.name, "ann")
-    quota.delete("runs", run.id, "ann")
-    quota.delete("uploads", quota.items("ann")[0].name, "ann")
+    with pytest.raises(AccessError, match="Only bob"):
+        quota.delete("uploads", bobs.name, Actor("ann"))
+    with pytest.raises(AccessError, match="read-only"):
+        quota.delete("runs", run.id, Actor("ann", VIEWER))
+    quota.delete("runs", run.id, Actor("ann"))
+    quota.delete("uploads", quota.items("ann")[0].name, Actor("ann"))
     assert [i.user for i in quota.items()] == ["bob"]
     assert _on_disk(hosted / "uploads") == 2000
 
 
 def test_no_quota_outside_hosted_mode(hosted, monkeypatch):
     monkeypatch.setattr(settings, "HOSTED", False)
-    library.save_upload("a.zip", _random(3 * MB), user="ann")
+    library.save_upload("a.zip", _random(3 * MB), actor=Actor("ann"))
     assert quota.room("ann") is None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import math
-import time
 from collections.abc import Sequence
 
 import streamlit as st
@@ -17,13 +16,18 @@ from streamlit.navigation.page import StreamlitPage
 
 from core import settings
 from core.access import (
+    ADMIN,
     DEFAULT_PROVIDER,
     EDITOR,
     VIEWER,
     AccessConfig,
     AccessError,
-    Throttle,
+    Actor,
     clean_user_name,
+    delay_after,
+    login_failed,
+    login_succeeded,
+    login_wait,
     read_config,
     submit_job,
 )
@@ -31,7 +35,7 @@ from core.errors import GenreLabError
 from core.runs import Run, RunConfig
 
 _USER, _ROLE = "access_user", "access_role"
-_PASSWORD_LOGIN, _THROTTLE = "access_password_login", "access_throttle"
+_PASSWORD_LOGIN = "access_password_login"
 _PAGES_KNOWN = "access_pages_known"
 
 
@@ -69,16 +73,21 @@ def current_user() -> str:
     return st.session_state[_USER]
 
 
+def current_actor() -> Actor:
+    """Who this session acts as, for core's write paths (``actor=``)."""
+    return Actor(st.session_state.get(_USER, ""), st.session_state.get(_ROLE, EDITOR))
+
+
 def can_edit() -> bool:
-    """Whether this session may train, import and cancel (viewers may not)."""
-    return st.session_state.get(_ROLE, EDITOR) == EDITOR
+    """Whether this session may start jobs, import, save and cancel (viewers may not)."""
+    return current_actor().can_write
 
 
-def submit_training(config: RunConfig, name: str) -> Run:
-    """Queue a run for this session's user, within hosted mode's per-user cap."""
+def submit_training(config: RunConfig | dict, name: str) -> Run:
+    """Queue a job of any kind for this session's user, within hosted mode's per-user cap."""
     cap = settings.MAX_QUEUED_PER_USER if settings.HOSTED else 0
-    role = st.session_state.get(_ROLE, EDITOR)
-    return submit_job(config, name, current_user(), role, cap)
+    actor = current_actor()
+    return submit_job(config, name, actor.user, actor.role, cap)
 
 
 def _secrets() -> dict:
@@ -121,31 +130,31 @@ def _login_page(config: AccessConfig) -> None:
 
 
 def _try_password(config: AccessConfig, name: str, password: str) -> None:
-    """Check a password attempt; each wrong one makes this session wait longer for the next."""
+    """Check a password attempt; each wrong one makes every session wait longer for the next
+    attempt under the same name."""
     try:
         name = clean_user_name(name)
     except AccessError as exc:
         st.error(str(exc))
         return
-    throttle = st.session_state.get(_THROTTLE, Throttle())
-    now = time.monotonic()
-    if wait := throttle.wait(now):
+    if wait := login_wait(name):
         st.error(f"Too many wrong passwords: try again in {math.ceil(wait)} s.")
         return
     role = config.password_role(password)
     if role is None:
-        throttle = throttle.failed(now)
-        st.session_state[_THROTTLE] = throttle
-        st.error(f"Wrong password. Wait {math.ceil(throttle.wait(now))} s before trying again.")
+        throttle = login_failed(name)
+        wait = math.ceil(delay_after(throttle.failures))
+        st.error(f"Wrong password. Wait {wait} s before trying again.")
         return
-    st.session_state.pop(_THROTTLE, None)
+    login_succeeded(name)
     st.session_state[_PASSWORD_LOGIN] = (name, role)
     st.rerun()
 
 
 def _account_box(user: str, role: str) -> None:
     with st.sidebar:
-        st.caption(f"Signed in as **{user}**" + (" · read-only" if role == VIEWER else ""))
+        badge = {VIEWER: " · read-only", ADMIN: " · admin"}.get(role, "")
+        st.caption(f"Signed in as **{user}**{badge}")
         if st.button("Log out", key="access_logout"):
             st.session_state.pop(_PASSWORD_LOGIN, None)
             if st.user.get("is_logged_in"):

@@ -16,9 +16,15 @@ from core import audio, plots, settings
 from core.access import check_dataset_spec
 from core.dataset import Dataset, Summary, discover
 from core.dataset.library import DEMO, local_datasets, resolve, save_upload
+from core.demo import is_complete
+from core.demo.job import demo_config
 from core.errors import GenreLabError
-from core.settings import DATA_DIR, SAMPLE_RATE
-from ui.access import current_user
+from core.runs import RunStatus, jobs
+from core.runs.kinds import DEMO as DEMO_JOB
+from core.runs.kinds import newest_job
+from core.settings import DATA_DIR, DEMO_DIR, SAMPLE_RATE
+from ui.access import can_edit, current_actor
+from ui.jobs import follow_job
 from ui.view_link import share
 
 _KEY = "dataset_spec"
@@ -76,9 +82,12 @@ def dataset_picker() -> None:
                 type=["zip", "gz", "tgz", "tar"],
                 max_upload_size=settings.MAX_UPLOAD_BYTES // 2**20,
             )
-            if upload is not None and st.button("Open archive", width="stretch"):
+            if upload is not None and st.button(
+                "Open archive", width="stretch", disabled=not can_edit()
+            ):
                 try:
-                    _select(str(save_upload(upload.name, upload.getvalue(), user=current_user())))
+                    path = save_upload(upload.name, upload.getvalue(), actor=current_actor())
+                    _select(str(path))
                 except GenreLabError as exc:
                     st.error(str(exc))
         if st.button("Rescan", help="Read the dataset folder again (after adding files)"):
@@ -102,14 +111,34 @@ def dataset_spec() -> str:
 
 
 def current_dataset() -> Dataset | None:
-    """The dataset chosen in the sidebar, or None (with the reason shown) if it can't be read."""
+    """The dataset chosen in the sidebar, or None (with the reason shown) if it can't be read;
+    None too while the demo dataset is being generated (its progress shown)."""
     spec = dataset_spec()
+    if spec == DEMO and _demo_pending():
+        return None
     try:
         _check(spec)
         return load_dataset(spec)
     except GenreLabError as exc:
         st.error(f"Could not open the dataset **{Path(spec).name or spec}**: {exc}")
         return None
+
+
+def _demo_pending() -> bool:
+    """Whether the demo dataset is still missing; if so, follow the job generating it (started
+    here when none is running: generating it is no user's change, so any role may)."""
+    if is_complete(DEMO_DIR):
+        return False
+    run = newest_job(DEMO_JOB)
+    if run is not None and run.status is RunStatus.FAILED:
+        st.error(f"Generating the demo dataset failed: {run.error}")
+        if not st.button("Try again", key="demo_retry"):
+            return True
+    if run is None or not run.status.active:
+        run = jobs.submit(demo_config(), name="demo dataset")
+    st.info("Generating the built-in demo dataset (first use only, about a minute)…")
+    follow_job(run.id)
+    return True
 
 
 def show_overview(dataset: Dataset, s: Summary) -> None:

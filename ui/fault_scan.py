@@ -1,4 +1,4 @@
-"""Explore page parts: run the fault detectors, save their flags, and the faults experiment."""
+"""Explore page parts: the fault scan (a job), saving its flags, and the faults experiment."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from core.audio.mel import PRESETS as MEL_PRESETS
 from core.dataset import Dataset
 from core.dataset.flags import save_flags
 from core.errors import GenreLabError
-from core.faults import detect_distortions, find_repetitions, flags_for_manifest, group_repetitions
+from core.faults import flags_for_manifest
+from core.faults.job import ScanResult, latest_scan, read_scan, scan_config
 from core.faults.scoring import score_detections
+from core.runs import RunStatus
 from core.training.config import preset
 from core.training.execute import run_config
-from ui.access import can_edit, submit_training
-from ui.common import load_dataset, play
+from ui.access import can_edit, current_actor, submit_training
+from ui.common import dataset_spec, load_dataset, play
+from ui.jobs import follow_job, job_outcome, remembered_job, start_job
 
 WHY_RANDOM_SPLITS_INFLATE = (
     "GTZAN repeats artists heavily (35 of 100 reggae excerpts are Bob Marley) and even whole "
@@ -25,33 +28,38 @@ WHY_RANDOM_SPLITS_INFLATE = (
 
 
 def fault_scan_panel(dataset: Dataset) -> None:
-    """Scan for repeated excerpts and distortions; show, score (demo) and save the results."""
+    """Scan for repeated excerpts and distortions as a job; show, score (demo) and save them.
+
+    The scan shown is the one this session started, else the newest scan of this dataset by
+    anyone: it survives reruns and page switches.
+    """
     st.markdown(
         "Repeated excerpts are found by audio fingerprints (also at a time offset or "
         "re-encoded); clipping, dropouts and silence by the samples themselves."
     )
-    key = f"scan_{dataset.root}"
-    if st.button("Scan this dataset", type="primary"):
-        bar = st.progress(0.0, text="Fingerprinting…")
-        try:
-            pairs = find_repetitions(
-                dataset.manifest,
-                progress=lambda d, t: bar.progress(d / t / 2, text=f"Fingerprinting {d}/{t}"),
-            )
-            distortions = detect_distortions(
-                dataset.manifest,
-                progress=lambda d, t: bar.progress(
-                    0.5 + d / t / 2, text=f"Measuring distortion {d}/{t}"
-                ),
-            )
-            st.session_state[key] = (pairs, distortions)
-        except GenreLabError as exc:
-            st.error(str(exc))
-        bar.empty()
-    if key not in st.session_state:
+    spec = dataset_spec()
+    key = f"scan_job_{spec}"
+    if st.button("Scan this dataset", type="primary", disabled=not can_edit()):
+        start_job(scan_config(spec), f"fault scan: {dataset.name}", key)
+    run = remembered_job(key) or latest_scan(spec)
+    if run is None:
         return
-    pairs, distortions = st.session_state[key]
-    groups = group_repetitions(pairs)
+    if run.status.active:
+        follow_job(run.id)
+        return
+    if run.status is not RunStatus.COMPLETED:
+        job_outcome(run, "The scan")
+        return
+    try:
+        result = read_scan(run)
+    except GenreLabError as exc:
+        st.error(str(exc))
+        return
+    _show_scan(dataset, result)
+
+
+def _show_scan(dataset: Dataset, result: ScanResult) -> None:
+    pairs, distortions, groups = result.pairs, result.distortions, result.groups
     st.markdown(
         f"**{len(pairs)} repeated pair(s)** in {len(groups)} group(s); "
         f"**{(distortions['flags'] != '').sum()}** clip(s) with distortion flags."
@@ -77,8 +85,15 @@ def fault_scan_panel(dataset: Dataset) -> None:
     if st.button(
         "Save as flags on the manifest",
         help="Adds a detected_faults column; training can then leave flagged clips out",
+        disabled=not can_edit(),
     ):
-        path = save_flags(dataset.root, flags_for_manifest(pairs, distortions))
+        try:
+            path = save_flags(
+                dataset.root, flags_for_manifest(pairs, distortions), actor=current_actor()
+            )
+        except GenreLabError as exc:
+            st.error(str(exc))
+            return
         load_dataset.clear()
         st.success(f"Saved to `{path}`.")
 

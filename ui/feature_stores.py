@@ -7,12 +7,20 @@ import streamlit as st
 from core.audio.mel import MelParams
 from core.dataset import Dataset
 from core.errors import GenreLabError
-from core.features import compute_features, delete_store, list_stores, store_key
-from ui.access import can_edit, current_user
+from core.features import delete_store, list_stores, store_key
+from core.features.job import features_config
+from core.runs import Run, RunStatus
+from core.runs.kinds import FEATURES, newest_job
+from ui.access import can_edit, current_actor
+from ui.common import dataset_spec
+from ui.jobs import follow_job, job_outcome, remembered_job, start_job
+
+_JOB = "store_job"
 
 
 def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
-    """Build the store of ``dataset`` x ``params`` with a progress bar; list and delete stores."""
+    """Build the store of ``dataset`` x ``params`` as a job (progress bar, cancel); list and
+    delete stores."""
     st.subheader("Feature stores")
     st.caption(
         "The features of a whole dataset for one setting, computed once (in parallel) and "
@@ -30,27 +38,23 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
     elif key in set(stores["key"]):
         st.success(f"The store for **{dataset.name}** with setting A exists (`{key}`).")
     elif key and st.button(
-        f"Compute features of all {len(dataset.usable)} clips (setting A)", type="primary"
+        f"Compute features of all {len(dataset.usable)} clips (setting A)",
+        type="primary",
+        disabled=not can_edit(),
     ):
-        bar = st.progress(0.0, text="Starting…")
-        try:
-            store = compute_features(
-                dataset.manifest,
-                params,
-                progress=lambda done, total: bar.progress(
-                    done / total, text=f"{done} / {total} clips"
-                ),
-                user=current_user(),
-            )
-            bar.empty()
-            st.success(
-                f"Built `{store.key}`: {store.n_clips} clips, shape {store.X.shape}; "
-                f"{len(store.skipped)} skipped."
-            )
-            stores = list_stores()
-        except GenreLabError as exc:
-            bar.empty()
-            st.error(str(exc))
+        config = features_config(dataset_spec(), params)
+        start_job(config, f"feature store: {dataset.name}", _JOB)
+    run = remembered_job(_JOB) or _running_build(dataset_spec())
+    if run is not None and run.status.active:
+        follow_job(run.id)
+    elif run is not None and run.status is RunStatus.COMPLETED and run.summary:
+        built = run.summary
+        st.success(
+            f"Built `{built['key']}`: {built['clips']} clips, shape {tuple(built['shape'])}; "
+            f"{built['skipped']} skipped."
+        )
+    elif run is not None:
+        job_outcome(run, "The feature build")
     if stores.empty:
         st.caption("No store yet.")
         return
@@ -60,5 +64,15 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
     doomed = st.selectbox("Delete a store", ["—", *stores["key"]], key="store_delete")
     if doomed != "—" and st.button("Delete", key="store_delete_btn", disabled=not can_edit()):
-        delete_store(doomed)
+        try:
+            delete_store(doomed, actor=current_actor())
+        except GenreLabError as exc:
+            st.error(str(exc))
+            return
         st.rerun()
+
+
+def _running_build(spec: str) -> Run | None:
+    """A build of this dataset's stores that another session (or an earlier page) started."""
+    run = newest_job(FEATURES, dataset=spec)
+    return run if run is not None and run.status.active else None

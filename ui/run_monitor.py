@@ -5,13 +5,22 @@ from __future__ import annotations
 import streamlit as st
 
 from core import plots
+from core.access import allowed
 from core.errors import GenreLabError
 from core.runs import Run, RunStatus, jobs, list_runs
+from core.runs.kinds import TRAIN
 from core.runs.table import runs_frame
-from ui.access import can_edit
+from ui.access import current_actor
+from ui.jobs import job_bar
 
 
 def _show_active(run: Run) -> None:
+    if run.config.get("kind", TRAIN) != TRAIN:
+        st.markdown(
+            f"**{run.label}** · `{run.id}` · {run.status}" + (f" · {run.user}" if run.user else "")
+        )
+        job_bar(run)
+        return
     p = run.progress()
     cancelling = run.cancel_requested()
     head, button = st.columns([5, 1], vertical_alignment="center")
@@ -20,8 +29,14 @@ def _show_active(run: Run) -> None:
         + (f" · {run.user}" if run.user else "")
         + (" · cancelling…" if cancelling else "")
     )
-    if can_edit() and button.button("Cancel", key=f"cancel_{run.id}", disabled=cancelling):
-        jobs.cancel(run.id)
+    actor = current_actor()
+    if allowed(actor, run.user) and button.button(
+        "Cancel", key=f"cancel_{run.id}", disabled=cancelling
+    ):
+        try:
+            jobs.cancel(run.id, actor=actor)
+        except GenreLabError as exc:
+            st.error(str(exc))
         st.rerun()
     if run.status == RunStatus.QUEUED:
         st.caption("Waiting for a free worker (jobs run one at a time by default).")

@@ -9,9 +9,10 @@ import streamlit as st
 
 from core import settings
 from core.errors import GenreLabError
-from core.runs import Run, RunStatus, list_runs
+from core.runs import Run, RunStatus
 from core.runs.archive import export_runs, import_runs
-from ui.access import can_edit
+from core.runs.kinds import training_runs
+from ui.access import can_edit, current_actor
 
 
 def run_sharing_panel() -> None:
@@ -29,7 +30,7 @@ def run_sharing_panel() -> None:
 
 
 def _export() -> None:
-    done = {r.id: f"{r.label} · {r.id}" for r in list_runs() if r.status is RunStatus.COMPLETED}
+    done = {r.id: f"{r.label} · {r.id}" for r in training_runs() if r.status is RunStatus.COMPLETED}
     if not done:
         st.caption("No completed run to export yet.")
         return
@@ -74,4 +75,4 @@ def _import_bytes(data: bytes) -> list[Run]:
     with tempfile.TemporaryDirectory(prefix="genrelab-import-") as tmp:
         archive = Path(tmp) / "runs.zip"
         archive.write_bytes(data)
-        return import_runs(archive)
+        return import_runs(archive, actor=current_actor())

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import quota, settings
 from core.errors import GenreLabError
-from ui.access import can_edit
+from ui.access import can_edit, current_actor
 
 
 def storage_panel(user: str) -> None:
@@ -39,7 +39,7 @@ def storage_panel(user: str) -> None:
         if st.button("Delete", key="storage_delete_button"):
             item = labels[choice]
             try:
-                quota.delete(item.category, item.name, user)
+                quota.delete(item.category, item.name, current_actor())
                 st.success(f"Deleted {item.name}.")
             except GenreLabError as exc:
                 st.error(str(exc))

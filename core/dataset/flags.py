@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.access import Actor, authorize
 from core.settings import DATA_DIR
 from core.storage.atomic import write_text
 
@@ -23,8 +24,17 @@ def flags_path(dataset_root: Path, data_dir: Path = DATA_DIR) -> Path:
     return data_dir / "flags" / f"{Path(dataset_root).name}-{digest}.csv"
 
 
-def save_flags(dataset_root: Path, flags: pd.DataFrame, data_dir: Path = DATA_DIR) -> Path:
-    """Save detector flags (``flags_for_manifest`` output) for a dataset; returns the file."""
+def save_flags(
+    dataset_root: Path,
+    flags: pd.DataFrame,
+    data_dir: Path = DATA_DIR,
+    actor: Actor | None = None,
+) -> Path:
+    """Save detector flags (``flags_for_manifest`` output) for a dataset; returns the file.
+
+    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
+    """
+    authorize(actor, "save flags")
     path = flags_path(dataset_root, data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, flags.reindex(columns=FLAG_COLUMNS, fill_value="").to_csv(index=False))

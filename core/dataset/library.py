@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from core import quota
+from core.access import Actor, authorize
 from core.dataset.archive import ArchiveTooLarge, archive_dest, is_archive, unpack_archive
 from core.errors import DatasetError
 from core.settings import (
@@ -51,11 +52,15 @@ def local_datasets(data_dir: Path = DATA_DIR) -> list[Path]:
     return found
 
 
-def save_upload(name: str, data: bytes, upload_dir: Path | None = None, user: str = "") -> Path:
+def save_upload(
+    name: str, data: bytes, upload_dir: Path | None = None, actor: Actor | None = None
+) -> Path:
     """Store an uploaded archive under a content-addressed name, atomically; return its path.
 
-    ``user`` owns it; in hosted mode their disk quota is checked first (QuotaError).
+    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer); the
+    upload is theirs, and in hosted mode their disk quota is checked first (QuotaError).
     """
+    user = authorize(actor, "upload datasets").user
     suffix = "".join(Path(name).suffixes[-2:]).lower()
     if not is_archive(Path(f"x{suffix}")):
         raise DatasetError(f"{name} is not a .zip or .tar.gz archive.")

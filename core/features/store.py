@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from core import quota, settings
+from core.access import Actor, authorize
 from core.audio import load
 from core.audio.mel import MelParams, clip_features, single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
@@ -188,8 +189,12 @@ def list_stores(root: str | Path | None = None) -> pd.DataFrame:
     return table.sort_values("created", ascending=False, ignore_index=True)
 
 
-def delete_store(key: str, root: str | Path | None = None) -> None:
-    """Delete a store (it disappears at once: renamed away, then removed)."""
+def delete_store(key: str, root: str | Path | None = None, actor: Actor | None = None) -> None:
+    """Delete a store (it disappears at once: renamed away, then removed).
+
+    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
+    """
+    authorize(actor, "delete feature stores")
     root = _root(root)
     path = root / key
     if key.startswith(".") or "/" in key or not path.is_dir():

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from core.access import Actor, authorize
 from core.dataset.archive import unpack_archive
 from core.errors import ArchiveError, GenreLabError
 from core.runs import Run, RunError, RunStatus, files, load_run, models_root, new_run_id, run_dir
@@ -82,8 +83,12 @@ def _run_files(folder: Path) -> Iterator[Path]:
 # ---- import --------------------------------------------------------------------------------------
 
 
-def import_runs(archive: str | os.PathLike, root: str | os.PathLike | None = None) -> list[Run]:
+def import_runs(
+    archive: str | os.PathLike, root: str | os.PathLike | None = None, actor: Actor | None = None
+) -> list[Run]:
     """Add the runs of an archive made by :func:`export_runs` to the models folder ``root``.
+
+    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
 
     Every run is validated before any is added (see the module's docstring); runs appear in
     the registry only complete. Returns the imported runs, under their new ids where their
@@ -95,6 +100,7 @@ def import_runs(archive: str | os.PathLike, root: str | os.PathLike | None = Non
         The archive is unsafe, malformed, or holds something that is not a finished run.
         Nothing is left behind.
     """
+    authorize(actor, "import runs")
     root = models_root(root)
     root.mkdir(parents=True, exist_ok=True)
     staging = root / f".import-{secrets.token_hex(6)}"

@@ -1,4 +1,5 @@
-"""Background training jobs: a queue kept in the run folders, shared by all processes.
+"""Background jobs of every kind (training, fault scans, feature builds, demo generation; see
+:mod:`core.runs.kinds`): a queue kept in the run folders, shared by all processes.
 
 ``submit`` creates a queued run and makes sure a scheduler process is running. The scheduler
 (``python -m core.runs.jobs --root ROOT``) is detached from the caller, so Streamlit reruns,
@@ -27,13 +28,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from core import settings
 from core.errors import ParamsError
 from core.runs import Run, RunStatus, create_run, files, list_runs, load_run, models_root
 from core.runs.config import RunConfig
 from core.runs.worker import check_executor
+
+if TYPE_CHECKING:
+    from core.access import Actor
 
 #: Environment variable: how many jobs may run at once (default 1).
 CONCURRENCY_ENV = "GENRELAB_JOB_CONCURRENCY"
@@ -60,11 +64,13 @@ def submit(
     root: str | os.PathLike | None = None,
     concurrency: int | None = None,
 ) -> Run:
-    """Queue a training run for ``config`` and make sure the scheduler will start it.
+    """Queue a job for ``config`` and make sure the scheduler will start it.
 
-    ``config.executor`` (default ``core.training.execute:execute_run``) names the function
-    that does the work; see :mod:`core.runs.worker`. ``concurrency`` only applies when this
-    call starts the scheduler (default from ``GENRELAB_JOB_CONCURRENCY``).
+    ``config.kind`` (default ``"train"``, see :mod:`core.runs.kinds`) says what it is and
+    ``config.executor`` (default ``core.training.execute:execute_run``) names the function that
+    does the work; see :mod:`core.runs.worker`. Checks no role: :func:`core.access.submit_job`
+    is the gate for users. ``concurrency`` only applies when this call starts the scheduler
+    (default from ``GENRELAB_JOB_CONCURRENCY``).
     """
     check_executor(RunConfig.coerce(config).executor)
     run = create_run(config, name=name, user=user, root=root)
@@ -72,13 +78,19 @@ def submit(
     return run
 
 
-def cancel(run_id: str, root: str | os.PathLike | None = None) -> Run:
-    """Cancel run ``run_id``: at once if queued, at the worker's next check if running.
+def cancel(run_id: str, root: str | os.PathLike | None = None, actor: Actor | None = None) -> Run:
+    """Cancel job ``run_id``: at once if queued, at the worker's next check if running.
 
-    A finished run is left as it is. Returns the run as it is now.
+    Only its owner or an admin may (AccessError otherwise; ``actor`` None: the local user);
+    who cancelled is recorded as a ``cancelled_by`` event. A finished job is left as it is.
+    Returns the run as it is now.
     """
+    from core.access import authorize
+
     run = load_run(run_id, root)
     if run.status.active:
+        actor = authorize(actor, "cancel this job", owner=run.user)
+        run.append_event({"type": "cancelled_by", "user": actor.user})
         run.request_cancel()
         run.set_status(RunStatus.CANCELLED, only_from=[RunStatus.QUEUED])
     return load_run(run_id, root)

@@ -37,6 +37,8 @@ from core.storage.atomic import dumps, fsync_dir, open_atomic, write_json
 if TYPE_CHECKING:
     import pandas as pd
 
+    from core.access import Actor
+
 
 class RunStatus(StrEnum):
     """Life cycle of a run: queued -> running -> completed, failed or cancelled."""
@@ -403,18 +405,40 @@ def load_run(run_id: str, root: str | os.PathLike | None = None) -> Run:
     return run
 
 
-def rename_run(run_id: str, name: str, root: str | os.PathLike | None = None) -> Run:
-    """Give run ``run_id`` a display name (an empty name shows the id instead)."""
+def rename_run(
+    run_id: str, name: str, root: str | os.PathLike | None = None, actor: Actor | None = None
+) -> Run:
+    """Give run ``run_id`` a display name (an empty name shows the id instead).
+
+    Only its owner or an admin may (``actor`` None: the local user; see core.access).
+    """
+    from core.access import authorize
+
     run = load_run(run_id, root)
+    authorize(actor, "rename this run", owner=run.user)
     with _locked(run.dir):
         write_json(run.dir / files.META, {"name": name.strip(), "user": run.user})
     run.name = name.strip()
     return run
 
 
-def delete_run(run_id: str, root: str | os.PathLike | None = None) -> None:
-    """Delete run ``run_id`` and its files; a queued or running run must be cancelled first."""
+#: One line per deleted run (id, name, owner, who deleted it, when, its models folder), kept in
+#: the data folder (``settings.DATA_DIR``) beside the server's other state.
+DELETIONS_LOG = ".deletions.jsonl"
+
+
+def delete_run(
+    run_id: str, root: str | os.PathLike | None = None, actor: Actor | None = None
+) -> None:
+    """Delete run ``run_id`` and its files; a queued or running run must be cancelled first.
+
+    Only its owner or an admin may (``actor`` None: the local user; see core.access); who
+    deleted it is appended to :data:`DELETIONS_LOG` in the data folder.
+    """
+    from core.access import authorize
+
     run = load_run(run_id, root)
+    actor = authorize(actor, "delete this run", owner=run.user)
     trash = run.dir.with_name(f".trash-{run.id}")
     with _locked(run.dir):
         run = Run.from_dir(run.dir)
@@ -424,3 +448,8 @@ def delete_run(run_id: str, root: str | os.PathLike | None = None) -> None:
             )
         os.rename(run.dir, trash)
     shutil.rmtree(trash, ignore_errors=True)
+    record = {"id": run.id, "name": run.name, "owner": run.user, "by": actor.user, "at": _now()}
+    record["models"] = str(models_root(root).resolve())
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with open(settings.DATA_DIR / DELETIONS_LOG, "a", encoding="utf-8") as log:
+        log.write(json.dumps(record) + "\n")
