@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,10 +26,8 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core import audio, faults  # noqa: E402
-from core.settings import SAMPLE_RATE as SR  # noqa: E402
+from core import audio, faults
+from core.settings import SAMPLE_RATE as SR
 
 REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "gtzan" / "audio_sample"
 

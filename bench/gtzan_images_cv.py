@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core import settings  # noqa: E402
-from core.dataset.images import list_images, load_images  # noqa: E402
-from core.genres import GENRES  # noqa: E402
-from core.splits import PROTOCOLS, make_folds  # noqa: E402
-from core.training import PRESETS, preset, run_kfold  # noqa: E402
-from core.training.execute import IMAGE_INPUTS as INPUTS  # noqa: E402
+from core import settings
+from core.dataset.images import list_images, load_images
+from core.genres import GENRES
+from core.splits import PROTOCOLS, make_folds
+from core.training import PRESETS, preset, run_kfold
+from core.training.execute import IMAGE_INPUTS as INPUTS
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "gtzan" / "images_original"
 

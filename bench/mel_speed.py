@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,10 +21,8 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.audio.mel import PRESETS, MelParams, mel_fast, segments  # noqa: E402
-from core.features import compute_features  # noqa: E402
+from core.audio.mel import PRESETS, MelParams, mel_fast, segments
+from core.features import compute_features
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "gtzan" / "audio_sample"
 

@@ -19,13 +19,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.audio.mel import PRESETS  # noqa: E402
-from core.predict import load_predictor, predict  # noqa: E402
-from core.training import predict_proba  # noqa: E402
-from core.training.config import preset  # noqa: E402
-from core.training.execute import run_config, train_now  # noqa: E402
+from core.audio.mel import PRESETS
+from core.predict import load_predictor, predict
+from core.training import predict_proba
+from core.training.config import preset
+from core.training.execute import run_config, train_now
 
 TARGET_S = 0.3
 REAL_CLIP = Path(__file__).resolve().parents[2] / "shared/gtzan/audio_sample/rock/rock.00000.wav"

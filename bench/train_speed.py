@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from core.training import channel_stats, iterate_epoch, preset, train_fold  # noqa: E402
+from core.training import preset, train_fold
+from core.training.loop import channel_stats, iterate_epoch
 
 INPUTS = {"image 288x432x3": (288, 432, 3), "mel 128x1292x1": (128, 1292, 1)}
 

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from core import audio
-from core.audio.mel import PRESETS, MelParams, clip_features, single_threaded_torch
+from core.audio.clip import clip_features
+from core.audio.mel import PRESETS, MelParams, single_threaded_torch
 from core.errors import AudioError, GenreLabError
 from core.runs import Run, RunStatus, load_run
 from core.settings import MAX_ANALYSIS_SECONDS, MAX_UPLOAD_BYTES
@@ -95,6 +96,22 @@ def predict(
     ------
     AudioError
         for anything that is not usable audio (empty, undecodable, silent...), with the reason.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np, soundfile as sf
+    >>> from core.models.torch_cnn import build_torch_model
+    >>> params = MelParams(duration=1.0, n_mels=32)
+    >>> model = build_torch_model((32, 44, 1), 2)  # untrained: the probabilities mean nothing
+    >>> predictor = Predictor(None, [model], ["blues", "rock"], params, image_input=None)
+    >>> wav = io.BytesIO()
+    >>> sf.write(wav, 0.5 * np.sin(2 * np.pi * 440 * np.arange(33075) / 22050), 22050, format="WAV")
+    >>> result = predict(predictor, wav.getvalue())  # 1.5 s of A4: one window of 1 s
+    >>> result.genre in ("blues", "rock"), round(float(result.probabilities.sum()), 4)
+    (True, 1.0)
+    >>> list(result.timeline.columns)
+    ['start', 'end', 'blues', 'rock']
     """
     if isinstance(source, bytes):
         check_upload_size(len(source))

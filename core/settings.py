@@ -28,7 +28,6 @@ MODELS_DIR: Path = _path("GENRELAB_MODELS_DIR", ROOT / "models")
 DEMO_DIR: Path = DATA_DIR / "demo"
 UNPACK_DIR: Path = DATA_DIR / "unpacked"
 FEATURES_DIR: Path = DATA_DIR / "features"
-GTZAN_META_DIR: Path = ROOT / "data" / "gtzan"
 
 #: Hosted mode (``GENRELAB_HOSTED=1``), for a server others use: datasets only from DATA_DIR,
 #: the demo or uploaded archives; smaller upload and archive limits; a job cap per user.

@@ -109,7 +109,7 @@ class ArtistKFold(StratifiedGroupKFold):
 
 
 class FaultFilteredSplit(BaseCrossValidator):
-    """The fault-filtered split of Kereliuk, Sturm & Larsen (data/gtzan) as one predefined fold.
+    """The fault-filtered split of Kereliuk, Sturm & Larsen (shipped metadata) as one fold.
 
     ``groups`` in ``split`` are the clips' track ids (``blues.00042``); the split yields its
     ``train`` and ``test`` parts through scikit-learn's ``PredefinedSplit``. Its ``valid`` part
@@ -225,6 +225,12 @@ def make_folds(
     >>> folds = make_folds("stratified", ["a", "b", "c", "d"], [0, 0, 1, 1], k=2, seed=0)
     >>> [(train.tolist(), test.tolist()) for train, test in folds]
     [([0, 3], [1, 2]), ([1, 2], [0, 3])]
+    >>> ids = [f"{genre}.{i:05d}" for genre in ("blues", "rock") for i in range(6)]
+    >>> labels = [track.split(".")[0] for track in ids]
+    >>> artists = ["ann", "ann", "bob", "bob", "cy", "cy"] * 2
+    >>> folds = make_folds("artist", ids, labels, artists, k=3, seed=0)
+    >>> [sorted({artists[i] for i in test}) for train, test in folds]  # one fold per artist
+    [['cy'], ['bob'], ['ann']]
     """
     ids = np.asarray(list(track_ids), dtype=object)
     y = np.asarray(labels)

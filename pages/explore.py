@@ -125,7 +125,7 @@ with tab_faults:
             "From B. L. Sturm, *The GTZAN dataset: its contents, its faults, their effects on "
             "evaluation, and its future use*, arXiv:1306.1461 (2013), and *An analysis of the "
             "GTZAN music genre dataset*, ACM MIRUM 2012. Sources of each file: "
-            "`data/gtzan/SOURCES.md`."
+            "`core/dataset/gtzan/SOURCES.md`."
         )
         st.warning(
             "The shipped catalog is **partial**: it lists exact repetitions, two distortions "

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from core.audio import load
+from core.audio.clip import clip_features
 from core.audio.kaggle_image import HEIGHT, WIDTH, from_audio, render
 from core.audio.mel import (
     PRESETS,
     MelParams,
-    clip_features,
     frame_times,
     mel_fast,
     mel_frequencies,

@@ -1,4 +1,4 @@
-"""Evaluation protocols over the real GTZAN track list (ids and metadata shipped in data/gtzan)."""
+"""Evaluation protocols over the real GTZAN track list (ids and metadata in core/dataset/gtzan)."""
 
 from __future__ import annotations
 

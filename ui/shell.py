@@ -3,7 +3,9 @@
 With a ``pages/`` folder beside app.py, a freshly started Streamlit server runs a deep link
 (``/explore``) as a bare page script, skipping app.py, until some session has called
 ``st.navigation`` (and AppTest does so on every run). Each page therefore starts with
-:func:`require_shell`, which builds the shell itself when app.py did not.
+:func:`require_shell`, which builds the shell itself when app.py did not
+(``tests/test_browser.py::test_a_page_url_is_the_first_request_of_a_fresh_server`` fails
+without it).
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ from the cell at its top-right corner. This module reproduces that with NumPy al
 ~10x faster than drawing the mesh with matplotlib): of the 3.7 million pixels of the 30 GTZAN
 excerpts' images, all but 10 come out identical (tests/test_spectrogram.py). The matching
 parameters, found from those files, are ``core.audio.mel.PRESETS["kaggle"]``.
+
+A leaf below the features of a clip (:mod:`core.audio.clip`): it uses :mod:`core.audio.mel`,
+which never imports it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.audio.mel import PRESETS, clip_features
+from core.audio.mel import KAGGLE_IMAGE_SHAPE, PRESETS, mel_fast, segments
 from core.errors import ParamsError
 
-WIDTH, HEIGHT = 432, 288
+HEIGHT, WIDTH, _ = KAGGLE_IMAGE_SHAPE
 # The axes box in pixels (x from the left, y from the top) and its size.
 _LEFT, _BOTTOM = 54, 252
 _AXES_W, _AXES_H = 0.775 * WIDTH, 0.755 * HEIGHT
@@ -51,7 +54,8 @@ def render(mel: np.ndarray) -> np.ndarray:
 
 def from_audio(y: np.ndarray) -> np.ndarray:
     """A whole clip decoded at 22050 Hz -> its Kaggle image, (288, 432, 3) uint8 RGB."""
-    return clip_features(y, PRESETS["kaggle"])[0]
+    params = PRESETS["kaggle"]
+    return render(mel_fast(segments(y, params), params)[0])
 
 
 @lru_cache(maxsize=1)

@@ -32,6 +32,9 @@ WINDOWS: tuple[str, ...] = ("hann", "hamming", "blackman", "bartlett", "boxcar")
 PAD_MODES: tuple[str, ...] = ("constant", "reflect")
 NORMALIZATIONS: tuple[str, ...] = ("none", "minmax", "standard")
 IMAGE_MODES: tuple[str | None, ...] = (None, "kaggle")
+#: One rendered ``image="kaggle"`` segment: (height, width, RGB), as Kaggle's PNGs
+#: (drawn by :mod:`core.audio.kaggle_image`, which uses this module; never the other way round).
+KAGGLE_IMAGE_SHAPE: tuple[int, int, int] = (288, 432, 3)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,19 @@ class MelParams:
         (each segment to mean 0, standard deviation 1).
     image : ``None`` for mel arrays, or ``"kaggle"`` to render each segment as the 432x288 RGB
         image of the Kaggle ``images_original`` files (see ``core.audio.kaggle_image``).
+
+    Examples
+    --------
+    >>> p = MelParams(duration=1.0, n_mels=64)
+    >>> p.feature_shape  # (segments, n_mels, frames) of one clip
+    (1, 64, 44)
+    >>> MelParams(duration=1.0, segment_seconds=0.5).feature_shape
+    (2, 128, 22)
+    >>> MelParams.from_dict(p.to_dict()) == p
+    True
+    >>> MelParams(n_mels=0)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ParamsError: n_mels must be ...
     """
 
     sample_rate: int = SAMPLE_RATE
@@ -135,10 +151,8 @@ class MelParams:
     def feature_shape(self) -> tuple[int, ...] | None:
         """Shape of one clip's features: (segments, n_mels, frames) or (segments, 288, 432, 3)."""
         if self.image == "kaggle":
-            from core.audio.kaggle_image import HEIGHT, WIDTH
-
             n = self.n_segments
-            return None if n is None else (n, HEIGHT, WIDTH, 3)
+            return None if n is None else (n, *KAGGLE_IMAGE_SHAPE)
         if self.n_segments is None or self.n_frames is None:
             return None
         return (self.n_segments, self.n_mels, self.n_frames)
@@ -389,17 +403,6 @@ def _fit(y: np.ndarray, n: int) -> np.ndarray:
     if len(y) >= n:
         return y[:n]
     return np.concatenate([y, np.zeros(n - len(y), dtype=y.dtype)])
-
-
-def clip_features(y: np.ndarray, params: MelParams) -> np.ndarray:
-    """One decoded clip to its features, of shape ``(n_segments, *feature)``: the fast mel, or
-    the rendered images when ``params.image`` is set."""
-    mel = mel_fast(segments(y, params), params)
-    if params.image == "kaggle":
-        from core.audio.kaggle_image import render
-
-        return np.stack([render(m) for m in mel])
-    return mel
 
 
 # -- the reference: librosa --------------------------------------------------------------------

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.audio.mel import MelParams, clip_features, frame_times, mel_frequencies
+from core.audio.clip import clip_features
+from core.audio.mel import MelParams, frame_times, mel_frequencies
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from core.dataset.archive import is_archive
 from core.dataset.flags import join_flags, load_flags
 from core.dataset.gtzan_meta import join_gtzan_metadata, track_id_from_name
 from core.dataset.library import unpack_dataset
+from core.demo.truth import META_NAME, load_demo_truth
 from core.errors import AudioError, DatasetError
 from core.genres import GENRES
 from core.settings import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, UNPACK_DIR
@@ -39,7 +40,6 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
     "readable",
     "problem",
 )
-SIDECAR_META = "demo_meta.csv"
 LAYOUT_HELP = (
     "Expected one of: GTZAN's genres/<genre>/<genre>.NNNNN.au, Kaggle's Data/genres_original/..., "
     "images_original/<genre>/*.png, or one sub-folder of audio files per label."
@@ -98,9 +98,9 @@ def discover(path: str | Path, unpack_root: Path = UNPACK_DIR) -> Dataset:
         return _discover_unpacked(path, unpack_dataset(path, unpack_root))
     root, layout, files = _find_layout(path)
     manifest = _build_manifest(files)
-    if (root / SIDECAR_META).is_file():
+    if (root / META_NAME).is_file():
         layout = "demo"
-        manifest = _join_sidecar(manifest, root / SIDECAR_META)
+        manifest = _join_demo_truth(manifest, root)
     elif layout in ("gtzan", "kaggle", "images"):
         manifest = join_gtzan_metadata(manifest)
     manifest = join_flags(manifest, load_flags(root))
@@ -221,9 +221,9 @@ def _kaggle_image(root: Path, track: str, genre: str) -> str:
     return ""
 
 
-def _join_sidecar(manifest: pd.DataFrame, meta_path: Path) -> pd.DataFrame:
+def _join_demo_truth(manifest: pd.DataFrame, root: Path) -> pd.DataFrame:
     """Join a generated dataset's own ground truth (artist, planted fault) onto the manifest."""
-    meta = pd.read_csv(meta_path, dtype=str, keep_default_na=False).set_index("track_id")
+    meta = load_demo_truth(root).set_index("track_id")
     out = manifest.copy()
     out["artist"] = out["track_id"].map(meta["artist"]).fillna("")
     out["title"] = ""

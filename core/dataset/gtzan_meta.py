@@ -1,4 +1,5 @@
-"""GTZAN's published metadata (shipped in ``data/gtzan/``, see SOURCES.md), joined on manifests.
+"""GTZAN's published metadata (shipped in the package folder ``core/dataset/gtzan/``, read through
+:mod:`importlib.resources`; citations in its SOURCES.md), joined on manifests.
 
 - Sturm's artist/title index (MIRUM 2012),
 - the fault-filtered split of Kereliuk, Sturm & Larsen (IEEE TMM 2015),
@@ -9,12 +10,16 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pandas as pd
 
 from core.genres import GENRES
-from core.settings import GTZAN_META_DIR
+
+#: The shipped metadata files (text only), wherever the package is installed.
+GTZAN_META: Traversable = files("core.dataset") / "gtzan"
 
 SPLIT_PARTS: tuple[str, ...] = ("train", "valid", "test")
 _TRACK_RE = re.compile(r"^(?P<genre>[a-z]+)\.?(?P<num>\d{5})$")
@@ -33,7 +38,7 @@ def track_id_from_name(name: str) -> str | None:
 
 
 @cache
-def load_index(meta_dir: Path = GTZAN_META_DIR) -> pd.DataFrame:
+def load_index(meta_dir: Traversable = GTZAN_META) -> pd.DataFrame:
     """Sturm's index: one row per excerpt: ``track_id``, ``artist``, ``title`` ("" if unknown)."""
     rows = []
     for line in (meta_dir / "GTZANindex.txt").read_text(encoding="utf-8").splitlines():
@@ -47,7 +52,7 @@ def load_index(meta_dir: Path = GTZAN_META_DIR) -> pd.DataFrame:
 
 
 @cache
-def load_filtered_split(meta_dir: Path = GTZAN_META_DIR) -> dict[str, str]:
+def load_filtered_split(meta_dir: Traversable = GTZAN_META) -> dict[str, str]:
     """The fault-filtered split: ``track_id -> "train" | "valid" | "test"`` (930 excerpts)."""
     split: dict[str, str] = {}
     for part in SPLIT_PARTS:
@@ -59,13 +64,14 @@ def load_filtered_split(meta_dir: Path = GTZAN_META_DIR) -> dict[str, str]:
 
 
 @cache
-def load_faults(meta_dir: Path = GTZAN_META_DIR) -> pd.DataFrame:
+def load_faults(meta_dir: Traversable = GTZAN_META) -> pd.DataFrame:
     """The fault catalog: ``track_id, fault, related, detail`` (partial, see SOURCES.md)."""
-    faults = pd.read_csv(meta_dir / "gtzan_faults.csv", dtype=str, keep_default_na=False)
+    with (meta_dir / "gtzan_faults.csv").open(encoding="utf-8") as f:
+        faults = pd.read_csv(f, dtype=str, keep_default_na=False)
     return faults.rename(columns={"file": "track_id"})
 
 
-def join_gtzan_metadata(manifest: pd.DataFrame, meta_dir: Path = GTZAN_META_DIR) -> pd.DataFrame:
+def join_gtzan_metadata(manifest: pd.DataFrame, meta_dir: Traversable = GTZAN_META) -> pd.DataFrame:
     """Add ``artist, title, faults, filtered_split`` to a manifest of GTZAN-named clips."""
     index = load_index(meta_dir).set_index("track_id")
     faults = (
@@ -80,7 +86,7 @@ def join_gtzan_metadata(manifest: pd.DataFrame, meta_dir: Path = GTZAN_META_DIR)
     return out
 
 
-def exact_repetition_groups(meta_dir: Path = GTZAN_META_DIR) -> list[list[str]]:
+def exact_repetition_groups(meta_dir: Traversable = GTZAN_META) -> list[list[str]]:
     """Groups of excerpts that the catalog lists as exact repetitions of each other."""
     rows = load_faults(meta_dir)
     rows = rows[rows["fault"] == "exact_repetition"]
@@ -95,7 +101,7 @@ def exact_repetition_groups(meta_dir: Path = GTZAN_META_DIR) -> list[list[str]]:
     return sorted(sorted(g) for g in groups)
 
 
-def fault_filtered_excluded(meta_dir: Path = GTZAN_META_DIR) -> list[str]:
+def fault_filtered_excluded(meta_dir: Traversable = GTZAN_META) -> list[str]:
     """The excerpts the fault-filtered split leaves out (70 of GTZAN's 1000)."""
     kept = load_filtered_split(meta_dir)
     return sorted(set(load_index(meta_dir)["track_id"]) - set(kept))

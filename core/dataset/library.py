@@ -11,21 +11,15 @@ from core import quota
 from core.access import Actor, authorize
 from core.dataset.archive import ArchiveTooLarge, archive_dest, is_archive, unpack_archive
 from core.errors import DatasetError
-from core.settings import (
-    DATA_DIR,
-    DEMO_DIR,
-    FEATURES_DIR,
-    GTZAN_META_DIR,
-    MAX_ARCHIVE_BYTES,
-    UNPACK_DIR,
-)
+from core.settings import DATA_DIR, DEMO_DIR, FEATURES_DIR, MAX_ARCHIVE_BYTES, UNPACK_DIR
 
 DEMO = "demo"
 UPLOAD_DIR = DATA_DIR / "uploads"
 #: Folders of ``data/`` that hold something else than a dataset (the demo is listed on its own).
-_NOT_DATASETS = {
-    p.name for p in (GTZAN_META_DIR, FEATURES_DIR, UNPACK_DIR, UPLOAD_DIR, DEMO_DIR)
-} | {"downloads", "flags"}
+_NOT_DATASETS = {p.name for p in (FEATURES_DIR, UNPACK_DIR, UPLOAD_DIR, DEMO_DIR)} | {
+    "downloads",
+    "flags",
+}
 
 
 def resolve(spec: str | Path) -> Path:

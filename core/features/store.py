@@ -37,7 +37,8 @@ import pandas as pd
 from core import quota, settings
 from core.access import Actor, authorize
 from core.audio import load
-from core.audio.mel import MelParams, clip_features, single_threaded_torch
+from core.audio.clip import clip_features
+from core.audio.mel import MelParams, single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
 
 #: Bump when the stored arrays would change for equal params and files (invalidates old stores).
@@ -107,6 +108,25 @@ def compute_features(
     DatasetError : no clip to compute, not enough disk space, or a damaged store.
     QuotaError : the store would pass a disk quota (hosted mode).
     ParamsError : the params do not give every clip the same shape.
+
+    Examples
+    --------
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np, pandas as pd, soundfile as sf
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> rows = []
+    >>> for genre, hz in (("blues", 220), ("rock", 880)):  # 1 s of a sine per clip
+    ...     path = tmp / f"{genre}.00000.wav"
+    ...     sf.write(path, 0.5 * np.sin(2 * np.pi * hz * np.arange(22050) / 22050), 22050)
+    ...     rows.append({"track_id": f"{genre}.00000", "path": path, "genre": genre, "readable": 1})
+    >>> params = MelParams(duration=1.0, n_mels=32)
+    >>> store = compute_features(pd.DataFrame(rows), params, tmp / "stores")
+    >>> store.X.shape, list(store.genres)
+    ((2, 1, 32, 44), ['blues', 'rock'])
+    >>> compute_features(pd.DataFrame(rows), params, tmp / "stores").path == store.path  # reopened
+    True
+    >>> shutil.rmtree(tmp)
     """
     if params.feature_shape is None:
         raise ParamsError(

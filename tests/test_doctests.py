@@ -1,0 +1,26 @@
+"""The examples in the public API's docstrings run, and give what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+#: Modules whose docstrings carry examples: spectrogram settings, a clip's features, folds,
+#: feature stores, prediction.
+MODULES = (
+    "core.audio.mel",
+    "core.audio.clip",
+    "core.splits",
+    "core.features.store",
+    "core.predict",
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0, f"{name} has no example"
+    assert result.failed == 0, f"{result.failed} example(s) of {name} failed (see the output)"
