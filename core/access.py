@@ -36,15 +36,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import settings
-from core.errors import GenreLabError, ParamsError
+from core.errors import ParamsError
+from core.policy import ADMIN, EDITOR, VIEWER, AccessError, Actor, authorize
 from core.storage.atomic import write_json
 
 if TYPE_CHECKING:
     from core.runs import Run, RunConfig
 
-#: Roles: editors may train, import and cancel their own jobs; admins anyone's; viewers browse,
-#: compare and predict.
-EDITOR, VIEWER, ADMIN = "editor", "viewer", "admin"
 #: Settings read by :func:`read_config` (secrets.toml root keys or environment variables).
 PASSWORD_HASH_KEY = "GENRELAB_PASSWORD_HASH"
 VIEWER_HASH_KEY = "GENRELAB_VIEWER_PASSWORD_HASH"
@@ -66,65 +64,6 @@ FORGET_AFTER_S = 900.0
 THROTTLE_FILE = ".login-throttle.json"
 
 MAX_USER_NAME = 40
-
-
-class AccessError(GenreLabError):
-    """Access refused: a read-only user, a full job queue, a path outside the data folder."""
-
-
-# ---- who acts ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks for a change: a user name and a role (:data:`EDITOR`, :data:`VIEWER`,
-    :data:`ADMIN`). Every write path in ``core`` takes one (``actor=``) and checks it with
-    :func:`authorize`; ``None`` there means :data:`LOCAL`, the machine's own user (CLI, scripts).
-
-    >>> Actor("viv", VIEWER).can_write
-    False
-    """
-
-    user: str
-    role: str = EDITOR
-
-    @property
-    def can_write(self) -> bool:
-        """Whether this actor may change anything (viewers may not)."""
-        return self.role in (EDITOR, ADMIN)
-
-
-#: The machine's own user: the command line and scripts act as an admin.
-LOCAL = Actor("", ADMIN)
-
-
-def authorize(actor: Actor | None, action: str, owner: str = "") -> Actor:
-    """The actor (``None``: :data:`LOCAL`) if it may ``action``; AccessError saying why if not.
-
-    ``owner``: the user a job or run belongs to; then only that user or an admin may act on it.
-
-    >>> authorize(Actor("ann"), "cancel this job", owner="ann").user
-    'ann'
-    >>> authorize(Actor("viv", VIEWER), "scan")
-    Traceback (most recent call last):
-    core.access.AccessError: Your account is read-only: you can browse and predict, not scan.
-    """
-    actor = LOCAL if actor is None else actor
-    if not actor.can_write:
-        raise AccessError(f"Your account is read-only: you can browse and predict, not {action}.")
-    if owner and actor.role != ADMIN and actor.user != owner:
-        raise AccessError(f"Only {owner} (who started it) or an admin may {action}.")
-    return actor
-
-
-def allowed(actor: Actor | None, owner: str = "") -> bool:
-    """Whether :func:`authorize` would let ``actor`` act (on something ``owner`` owns); for
-    enabling buttons."""
-    try:
-        authorize(actor, "act", owner)
-    except AccessError:
-        return False
-    return True
 
 
 # ---- password hashes -----------------------------------------------------------------------------
@@ -383,25 +322,6 @@ def clean_user_name(name: str) -> str:
 
 
 # ---- hosted mode ---------------------------------------------------------------------------------
-
-
-def check_dataset_spec(spec: str, data_dir: str | os.PathLike) -> str:
-    """Hosted mode: ``spec`` itself if it is the demo or a path inside ``data_dir``.
-
-    Symbolic links and ``..`` are resolved first, so neither leads outside. Raises AccessError
-    for anything else (a server path typed in a URL, say).
-    """
-    from core.dataset.library import DEMO
-
-    if spec == DEMO:
-        return spec
-    root = Path(data_dir).resolve()
-    if not Path(spec).expanduser().resolve().is_relative_to(root):
-        raise AccessError(
-            "On this server datasets come only from its data folder or from uploaded archives; "
-            f"{spec!r} is outside it."
-        )
-    return spec
 
 
 def check_queue_cap(runs: Iterable[Run], user: str, cap: int) -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from core import settings
-from core.access import Actor, authorize
 from core.errors import GenreLabError, QuotaError
+from core.policy import Actor, authorize
 
 CATEGORIES: dict[str, str] = {
     "uploads": "uploaded archives",

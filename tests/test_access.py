@@ -20,7 +20,6 @@ from core.access import (
     AccessError,
     Actor,
     Throttle,
-    check_dataset_spec,
     check_hash,
     clean_user_name,
     delay_after,
@@ -34,13 +33,13 @@ from core.access import (
 )
 from core.audio.mel import PRESETS
 from core.dataset.flags import save_flags
-from core.dataset.library import save_upload
+from core.dataset.library import check_dataset_spec, save_upload
 from core.errors import Cancelled, ParamsError
-from core.faults.job import scan_config
 from core.features import delete_store
-from core.features.job import features_config
 from core.runs import Run, RunStatus, create_run, delete_run, jobs, list_runs, rename_run
 from core.runs.archive import import_runs
+from core.runs.kinds.features import features_config
+from core.runs.kinds.scan import scan_config
 from core.runs.registry import DELETIONS_LOG
 from core.training.config import available_frameworks
 

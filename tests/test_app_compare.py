@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.audio.mel import PRESETS
 from core.dataset import discover
-from core.evaluation.metrics import RunResults
+from core.evaluation.comparison import RunResults
 from core.evaluation.report import build_report
 from core.runs import load_run
 from core.training.config import preset

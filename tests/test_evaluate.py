@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from core.evaluation import metrics as ev
+from core import evaluation as ev
 from core.evaluation.report import build_report, confusion_figures
 from core.runs import create_run, load_run
 

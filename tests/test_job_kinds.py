@@ -16,12 +16,12 @@ from core.access import AccessError, Actor, submit_job
 from core.audio.mel import PRESETS
 from core.dataset import discover
 from core.dataset.library import DEMO, resolve
-from core.demo.job import demo_config
-from core.faults.job import RESULT_FILE, latest_scan, read_scan, scan_config
 from core.features import list_stores, store_key
-from core.features.job import features_config
 from core.runs import RunStatus, jobs, load_run
 from core.runs.kinds import job_progress, training_runs
+from core.runs.kinds.demo import demo_config
+from core.runs.kinds.features import features_config
+from core.runs.kinds.scan import RESULT_FILE, latest_scan, read_scan, scan_config
 from tests.conftest import finish_jobs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

@@ -23,7 +23,7 @@ CORE = REPO / "core"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "errors settings genres constraints storage",
+        "errors settings genres constraints storage policy",
         "audio demo",
         "dataset",
         "faults features models plots",
@@ -39,7 +39,6 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
 PENDING: frozenset[tuple[str, str]] = frozenset(
     {
         ("core.training.execute", "core.runs"),  # running a training job belongs with the runs
-        ("core.evaluation.metrics", "core.runs"),  # RunResults reads runs: above them
         ("core.training.loop", "core.training.torch_trainer"),  # the loop dispatches to the
         ("core.training.loop", "core.training.keras_trainer"),  # trainers, which use the loop
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.evaluation.metrics import RunResults, fold_table
+from core.evaluation.comparison import RunResults, fold_table
 from core.predict import load_predictor, predict
 from core.runs import RunStatus, list_runs, load_run
 from core.runs.archive import export_runs, import_runs

@@ -13,15 +13,14 @@ import pandas as pd
 import streamlit as st
 
 from core import audio, plots, settings
-from core.access import check_dataset_spec
 from core.dataset import Dataset, Summary, discover
-from core.dataset.library import DEMO, local_datasets, resolve, save_upload
+from core.dataset.library import DEMO, check_dataset_spec, local_datasets, resolve, save_upload
 from core.demo import is_complete
-from core.demo.job import demo_config
 from core.errors import GenreLabError
 from core.runs import RunStatus, jobs
 from core.runs.kinds import DEMO as DEMO_JOB
 from core.runs.kinds import newest_job
+from core.runs.kinds.demo import demo_config
 from core.settings import DATA_DIR, DEMO_DIR, SAMPLE_RATE
 from ui.access import can_edit, current_actor
 from ui.jobs import follow_job

@@ -11,7 +11,7 @@ from pandas.io.formats.style import Styler
 
 from core import plots
 from core.dataset import Dataset
-from core.evaluation.metrics import (
+from core.evaluation.comparison import (
     RunResults,
     compare,
     fold_table,

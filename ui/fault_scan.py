@@ -9,9 +9,9 @@ from core.dataset import Dataset
 from core.dataset.flags import save_flags
 from core.errors import GenreLabError
 from core.faults import flags_for_manifest
-from core.faults.job import ScanResult, latest_scan, read_scan, scan_config
 from core.faults.scoring import score_detections
 from core.runs import RunStatus
+from core.runs.kinds.scan import ScanResult, latest_scan, read_scan, scan_config
 from core.training.config import preset
 from core.training.execute import run_config
 from ui.access import can_edit, current_actor, submit_training

@@ -8,9 +8,9 @@ from core.audio.mel import MelParams
 from core.dataset import Dataset
 from core.errors import GenreLabError
 from core.features import delete_store, list_stores, store_key
-from core.features.job import features_config
 from core.runs import Run, RunStatus
 from core.runs.kinds import FEATURES, newest_job
+from core.runs.kinds.features import features_config
 from ui.access import can_edit, current_actor
 from ui.common import dataset_spec
 from ui.jobs import follow_job, job_outcome, remembered_job, start_job

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.access import allowed
 from core.errors import GenreLabError
+from core.policy import allowed
 from core.runs import Run, RunError, RunStatus, jobs, load_run
 from core.runs.kinds import job_progress
 from ui.access import current_actor, submit_training

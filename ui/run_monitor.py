@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core import plots
-from core.access import allowed
 from core.errors import GenreLabError
+from core.policy import allowed
 from core.runs import Run, RunStatus, jobs, list_runs
 from core.runs.kinds import TRAIN
 from core.runs.table import runs_frame

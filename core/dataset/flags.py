@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.access import Actor, authorize
+from core.policy import Actor, authorize
 from core.settings import DATA_DIR
 from core.storage.atomic import write_text
 

@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 
 from core import quota
-from core.access import Actor, authorize
 from core.dataset.archive import ArchiveTooLarge, archive_dest, is_archive, unpack_archive
 from core.errors import DatasetError
+from core.policy import AccessError, Actor, authorize
 from core.settings import DATA_DIR, DEMO_DIR, FEATURES_DIR, MAX_ARCHIVE_BYTES, UNPACK_DIR
 
 DEMO = "demo"
@@ -29,6 +29,23 @@ def resolve(spec: str | Path) -> Path:
 
         return ensure_demo(DEMO_DIR)
     return Path(spec).expanduser()
+
+
+def check_dataset_spec(spec: str, data_dir: str | os.PathLike) -> str:
+    """Hosted mode: ``spec`` itself if it is the demo or a path inside ``data_dir``.
+
+    Symbolic links and ``..`` are resolved first, so neither leads outside. Raises AccessError
+    for anything else (a server path typed in a URL, say).
+    """
+    if spec == DEMO:
+        return spec
+    root = Path(data_dir).resolve()
+    if not Path(spec).expanduser().resolve().is_relative_to(root):
+        raise AccessError(
+            "On this server datasets come only from its data folder or from uploaded archives; "
+            f"{spec!r} is outside it."
+        )
+    return spec
 
 
 def local_datasets(data_dir: Path = DATA_DIR) -> list[Path]:

@@ -1,1 +1,58 @@
-"""Evaluation: metrics and comparisons of runs (:mod:`.metrics`), the report (:mod:`.report`)."""
+"""Evaluation: scores and statistics (:mod:`.metrics`), runs side by side (:mod:`.comparison`)
+and the one-file HTML report (:mod:`.report`)."""
+
+from core.evaluation.comparison import (
+    FOLD_KEYS,
+    Comparison,
+    RunResults,
+    compare,
+    flatten,
+    fold_mismatches,
+    fold_table,
+    scores_table,
+    settings_diff,
+    settings_table,
+    stats_table,
+    with_clip_facts,
+)
+from core.evaluation.metrics import (
+    ALPHA,
+    EXACT_BELOW,
+    FoldStats,
+    McNemar,
+    TestResult,
+    accuracy,
+    confusion,
+    fold_stats,
+    mcnemar,
+    paired_t_test,
+    per_class_scores,
+    row_normalise,
+)
+
+__all__ = [
+    "ALPHA",
+    "Comparison",
+    "EXACT_BELOW",
+    "FOLD_KEYS",
+    "FoldStats",
+    "McNemar",
+    "RunResults",
+    "TestResult",
+    "accuracy",
+    "compare",
+    "confusion",
+    "flatten",
+    "fold_mismatches",
+    "fold_stats",
+    "fold_table",
+    "mcnemar",
+    "paired_t_test",
+    "per_class_scores",
+    "row_normalise",
+    "scores_table",
+    "settings_diff",
+    "settings_table",
+    "stats_table",
+    "with_clip_facts",
+]

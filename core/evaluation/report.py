@@ -16,15 +16,15 @@ import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
 from core import plots
-from core.evaluation.metrics import (
+from core.evaluation.comparison import (
     RunResults,
     compare,
     fold_table,
-    row_normalise,
     scores_table,
     settings_table,
     stats_table,
 )
+from core.evaluation.metrics import row_normalise
 
 HIGHLIGHT = "background-color: rgba(245, 158, 11, 0.30)"
 _CSS = """

@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from core import quota, settings
-from core.access import Actor, authorize
 from core.audio import load
 from core.audio.clip import clip_features
 from core.audio.mel import MelParams, single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
+from core.policy import Actor, authorize
 
 #: Bump when the stored arrays would change for equal params and files (invalidates old stores).
 STORE_VERSION = 1

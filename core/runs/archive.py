@@ -25,9 +25,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from core.access import Actor, authorize
 from core.dataset.archive import unpack_archive
 from core.errors import ArchiveError, GenreLabError
+from core.policy import Actor, authorize
 from core.runs import Run, RunError, RunStatus, files, load_run, models_root, new_run_id, run_dir
 from core.runs.config import DEFAULT_EXECUTOR, RunConfig
 from core.runs.files import FOLD_FILES, FOLD_RE, REQUIRED_FILES, RUN_FILES

@@ -37,7 +37,7 @@ from core.runs.config import RunConfig
 from core.runs.worker import check_executor
 
 if TYPE_CHECKING:
-    from core.access import Actor
+    from core.policy import Actor
 
 #: Environment variable: how many jobs may run at once (default 1).
 CONCURRENCY_ENV = "GENRELAB_JOB_CONCURRENCY"
@@ -85,7 +85,7 @@ def cancel(run_id: str, root: str | os.PathLike | None = None, actor: Actor | No
     who cancelled is recorded as a ``cancelled_by`` event. A finished job is left as it is.
     Returns the run as it is now.
     """
-    from core.access import authorize
+    from core.policy import authorize
 
     run = load_run(run_id, root)
     if run.status.active:

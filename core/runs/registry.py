@@ -37,7 +37,7 @@ from core.storage.atomic import dumps, fsync_dir, open_atomic, write_json
 if TYPE_CHECKING:
     import pandas as pd
 
-    from core.access import Actor
+    from core.policy import Actor
 
 
 class RunStatus(StrEnum):
@@ -412,7 +412,7 @@ def rename_run(
 
     Only its owner or an admin may (``actor`` None: the local user; see core.access).
     """
-    from core.access import authorize
+    from core.policy import authorize
 
     run = load_run(run_id, root)
     authorize(actor, "rename this run", owner=run.user)
@@ -435,7 +435,7 @@ def delete_run(
     Only its owner or an admin may (``actor`` None: the local user; see core.access); who
     deleted it is appended to :data:`DELETIONS_LOG` in the data folder.
     """
-    from core.access import authorize
+    from core.policy import authorize
 
     run = load_run(run_id, root)
     actor = authorize(actor, "delete this run", owner=run.user)

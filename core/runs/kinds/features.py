@@ -20,7 +20,7 @@ from core.features.store import compute_features
 from core.runs import DatasetRef, Run, RunConfig, RunInput
 from core.runs.kinds import FEATURES, report
 
-EXECUTOR = "core.features.job:execute_build"
+EXECUTOR = "core.runs.kinds.features:execute_build"
 
 
 def features_config(spec: str, mel: MelParams) -> RunConfig:

@@ -31,7 +31,7 @@ from core.runs.kinds import SCAN, newest_job, report
 from core.storage.atomic import write_json
 
 RESULT_FILE = "scan.json"
-EXECUTOR = "core.faults.job:execute_scan"
+EXECUTOR = "core.runs.kinds.scan:execute_scan"
 
 
 def scan_config(spec: str) -> RunConfig:

@@ -17,7 +17,7 @@ from core.errors import Cancelled
 from core.runs import Run, RunConfig
 from core.runs.kinds import DEMO, report
 
-EXECUTOR = "core.demo.job:execute_demo"
+EXECUTOR = "core.runs.kinds.demo:execute_demo"
 
 
 def demo_config() -> RunConfig:
