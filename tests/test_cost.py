@@ -38,7 +38,7 @@ def test_a_lab_link_with_hop_1_is_refused_with_little_memory():
     """Before the bound this link took the server to 3.4 GB; the child never computes it."""
     code = (
         "import numpy as np\n"
-        "from core.audio.mel import clip_features\n"
+        "from core.audio.clip import clip_features\n"
         "from core.errors import ParamsError\n"
         "from core.links import mel_from_query\n"
         "try:\n"
