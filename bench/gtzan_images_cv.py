@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -98,8 +99,8 @@ def print_event(event: dict) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.threads:
-        settings.TRAIN_THREADS = args.threads
+    if args.threads:  # the settings are read from the environment when training starts
+        os.environ[settings.ENV_VARS["train_threads"]] = str(args.threads)
     started = time.perf_counter()
     kind = args.input
     config = preset(

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import getpass
 import hashlib
 import hmac
@@ -39,6 +38,7 @@ from core import settings
 from core.errors import ParamsError
 from core.policy import ADMIN, EDITOR, VIEWER, AccessError, Actor, authorize
 from core.storage.atomic import write_json
+from core.storage.lock import locked
 
 if TYPE_CHECKING:
     from core.runs import Run, RunConfig
@@ -60,7 +60,7 @@ FIRST_DELAY_S = 1.0
 MAX_DELAY_S = 60.0
 #: Throttle: a user name's failures are forgotten this long after its last wait ended.
 FORGET_AFTER_S = 900.0
-#: The server-wide throttle file, under ``settings.DATA_DIR``.
+#: The server-wide throttle file, in the settings' ``data_dir``.
 THROTTLE_FILE = ".login-throttle.json"
 
 MAX_USER_NAME = 40
@@ -162,8 +162,8 @@ class Throttle:
 
 
 def throttle_file() -> Path:
-    """Where the server-wide throttle lives (read at call time from ``settings.DATA_DIR``)."""
-    return Path(settings.DATA_DIR) / THROTTLE_FILE
+    """Where the server-wide throttle lives (in the settings' ``data_dir``)."""
+    return settings.current().data_dir / THROTTLE_FILE
 
 
 def login_wait(user: str, path: Path | None = None, now: float | None = None) -> float:
@@ -208,7 +208,7 @@ def _throttles(path: Path | None, write: bool = False):
     atomically when ``write``. A damaged file counts as empty."""
     path = throttle_file() if path is None else Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(path.with_name(path.name + ".lock")):
+    with locked(path.with_name(path.name + ".lock")):
         try:
             table = json.loads(path.read_text(encoding="utf-8"))
             table = table if isinstance(table, dict) else {}
@@ -357,18 +357,11 @@ def submit_job(
     authorize(Actor(user, role), VERBS[kind_of(config)])
     folder = models_root(root)
     folder.mkdir(parents=True, exist_ok=True)
-    with _lock(folder / ".submit.lock"):
+    with locked(folder / ".submit.lock"):
         if cap > 0:
             check_queue_cap(list_runs(folder), user, cap)
         quota.check_room(user, 0, "start a run")
         return jobs.submit(config, name=name, user=user, root=root)
-
-
-@contextlib.contextmanager
-def _lock(path: Path):
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        yield
 
 
 # ---- command line --------------------------------------------------------------------------------

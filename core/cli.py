@@ -20,7 +20,7 @@ def _dataset_info(args: argparse.Namespace) -> None:
 def _dataset_demo(args: argparse.Namespace) -> None:
     from core.demo import generate_demo
 
-    print(generate_demo(Path(args.dest), seed=args.seed))
+    print(generate_demo(args.dest and Path(args.dest), seed=args.seed))
 
 
 def _dataset_download(args: argparse.Namespace) -> None:
@@ -124,10 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     info = cmds.add_parser("info", help="summarise a folder or archive ('demo': the demo)")
     info.add_argument("path")
     info.set_defaults(func=_dataset_info)
-    from core.settings import DEMO_DIR
-
     demo = cmds.add_parser("demo", help="generate the synthetic demo dataset")
-    demo.add_argument("--dest", default=str(DEMO_DIR))
+    demo.add_argument("--dest", default=None, help="default: the data folder's demo/")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_dataset_demo)
     download = cmds.add_parser("download", help="download and unpack GTZAN (needs internet)")

@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import audio
+from core import audio, settings
 from core.audio.clip import clip_features
 from core.audio.mel import PRESETS, MelParams, single_threaded_torch
 from core.errors import AudioError, GenreLabError
 from core.runs import Run, RunStatus, load_run
-from core.settings import MAX_ANALYSIS_SECONDS, MAX_UPLOAD_BYTES
 from core.training import load_weights, predict_proba
 
 #: Below this RMS (about -80 dBFS) a clip counts as silent: there is nothing to classify.
@@ -77,8 +76,10 @@ def load_predictor(run: Run | str) -> Predictor:
     return Predictor(run, models, labels, config.input.mel, None)
 
 
-def check_upload_size(n_bytes: int, limit: int = MAX_UPLOAD_BYTES) -> None:
-    """Refuse a file larger than the upload limit, with the sizes in the message."""
+def check_upload_size(n_bytes: int, limit: int | None = None) -> None:
+    """Refuse a file larger than ``limit`` bytes (default: the upload limit), with the sizes."""
+    if limit is None:
+        limit = settings.current().max_upload_bytes
     if n_bytes > limit:
         raise AudioError(
             f"The file is {n_bytes / 2**20:.0f} MB; the limit is {limit / 2**20:.0f} MB."
@@ -88,7 +89,7 @@ def check_upload_size(n_bytes: int, limit: int = MAX_UPLOAD_BYTES) -> None:
 def predict(
     predictor: Predictor,
     source: audio.Source,
-    max_seconds: float = MAX_ANALYSIS_SECONDS,
+    max_seconds: float | None = None,
 ) -> Prediction:
     """Genre probabilities of a clip (path, bytes or file object).
 

@@ -14,7 +14,6 @@ the others the owner is recorded when they are written (:func:`claim`). In hoste
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pandas as pd
 from core import settings
 from core.errors import GenreLabError, QuotaError
 from core.policy import Actor, authorize
+from core.storage.publish import discard
 
 CATEGORIES: dict[str, str] = {
     "uploads": "uploaded archives",
@@ -46,11 +46,12 @@ class Item:
 
 def roots() -> dict[str, Path]:
     """The folder of each category."""
+    s = settings.current()
     return {
-        "uploads": settings.DATA_DIR / "uploads",
-        "datasets": settings.UNPACK_DIR,
-        "features": settings.FEATURES_DIR,
-        "runs": settings.MODELS_DIR,
+        "uploads": s.uploads_dir,
+        "datasets": s.unpack_dir,
+        "features": s.features_dir,
+        "runs": s.models_dir,
     }
 
 
@@ -104,7 +105,7 @@ def usage() -> pd.DataFrame:
 
 def room(user: str) -> int | None:
     """Bytes ``user`` may still write (None: no quota, outside hosted mode)."""
-    if not settings.HOSTED:
+    if not settings.current().hosted:
         return None
     return min(max(limit - used, 0) for used, limit, _, _ in _quotas(user))
 
@@ -114,7 +115,7 @@ def check_room(user: str, more: int, what: str) -> None:
 
     Outside hosted mode there are no quotas. ``more=0`` checks that the user is not over one.
     """
-    if not settings.HOSTED:
+    if not settings.current().hosted:
         return
     for used, limit, whose, var in _quotas(user):
         if used + more > limit or (more == 0 and used >= limit):
@@ -128,12 +129,12 @@ def check_room(user: str, more: int, what: str) -> None:
 def _quotas(user: str) -> list[tuple[int, int, str, str]]:
     """``(used, limit, whose, variable)`` of each quota that applies to ``user``: theirs (not
     for '', the server's own) and the server's."""
-    everything = items()
+    s, everything = settings.current(), items()
     total = sum(i.bytes for i in everything)
-    quotas = [(total, settings.QUOTA_TOTAL_BYTES, "this server's", "GENRELAB_QUOTA_TOTAL_MB")]
+    quotas = [(total, s.quota_total_mb * 2**20, "this server's", "GENRELAB_QUOTA_TOTAL_MB")]
     if user:
         mine = sum(i.bytes for i in everything if i.user == user)
-        quotas.insert(0, (mine, settings.QUOTA_USER_BYTES, "your", "GENRELAB_QUOTA_USER_MB"))
+        quotas.insert(0, (mine, s.quota_user_mb * 2**20, "your", "GENRELAB_QUOTA_USER_MB"))
     return quotas
 
 
@@ -158,16 +159,14 @@ def delete(category: str, name: str, actor: Actor | None = None) -> None:
 
         delete_store(name, roots()["features"], actor=actor)
     elif path.is_dir():
-        trash = path.with_name(f".trash-{path.name}-{os.getpid()}")
-        os.rename(path, trash)  # gone at once for readers
-        shutil.rmtree(trash, ignore_errors=True)
+        discard(path)
     else:
         path.unlink()
     _record(category, name).unlink(missing_ok=True)
 
 
 def _record(category: str, name: str) -> Path:
-    return settings.DATA_DIR / _OWNERS / category / name
+    return settings.current().data_dir / _OWNERS / category / name
 
 
 def _size(path: Path) -> int:

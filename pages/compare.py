@@ -79,7 +79,7 @@ results = []
 for run_id in chosen:
     try:
         results.append(
-            parts.load_results(run_id, str(runs[run_id].status), str(settings.MODELS_DIR))
+            parts.load_results(run_id, str(runs[run_id].status), str(settings.current().models_dir))
         )
     except (GenreLabError, OSError, ValueError, KeyError) as exc:
         st.error(f"Could not read run {runs[run_id].label}: {exc}")

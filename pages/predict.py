@@ -87,7 +87,7 @@ with upload_tab:
     upload = st.file_uploader(
         "Audio clip",
         type=UPLOAD_TYPES,
-        max_upload_size=settings.MAX_UPLOAD_BYTES // 2**20,
+        max_upload_size=settings.current().max_upload_bytes // 2**20,
         help="wav, au, flac, ogg, mp3 (m4a/aac only where a decoder for them is installed)",
     )
 with record_tab:

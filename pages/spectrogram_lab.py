@@ -87,7 +87,7 @@ with left:
         upload = st.file_uploader(
             "Audio clip",
             type=["wav", "au", "flac", "ogg", "mp3"],
-            max_upload_size=settings.MAX_UPLOAD_BYTES // 2**20,
+            max_upload_size=settings.current().max_upload_bytes // 2**20,
         )
         if upload is None:
             st.stop()

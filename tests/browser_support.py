@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from core import settings
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -112,8 +115,9 @@ def start_server(
     port = port or free_port()
     env = {
         **os.environ,
-        "GENRELAB_DATA_DIR": str(data_dir),
-        "GENRELAB_MODELS_DIR": str(models_dir),
+        **dataclasses.replace(
+            settings.current(), data_dir=Path(data_dir), models_dir=Path(models_dir)
+        ).to_env(),
         **(env or {}),
     }
     command = [_python(), "-m", "streamlit", "run", "app.py"]

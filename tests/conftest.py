@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-# Tests never write into the checkout's data/ and models/: they get a fresh pair per session.
-# (Set before any ``core`` import, since core.settings reads the environment once.)
-_SCRATCH = Path(tempfile.mkdtemp(prefix="genrelab-tests-"))
-os.environ["GENRELAB_DATA_DIR"] = str(_SCRATCH / "data")
-os.environ["GENRELAB_MODELS_DIR"] = str(_SCRATCH / "models")
+from core import settings
 
 SHARED_GTZAN = Path(__file__).resolve().parents[2] / "shared" / "gtzan"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[settings.Settings]:
+    """Tests never write into the checkout's data/ and models/: a fresh pair per session, and
+    default limits, for the test process and every process it starts."""
+    scratch = tmp_path_factory.mktemp("genrelab")
+    chosen = settings.Settings(data_dir=scratch / "data", models_dir=scratch / "models")
+    with settings.use(chosen) as installed:
+        yield installed
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +62,9 @@ def _demo_for_app_tests(request):
     """AppTest modules open the demo dataset, which a page would otherwise start generating as
     a job (showing its progress): generate it once, inline, beforehand."""
     if "AppTest" in vars(request.module):
-        from core import settings
         from core.demo import ensure_demo
 
-        ensure_demo(settings.DEMO_DIR)
+        ensure_demo()
 
 
 def finish_jobs(at, timeout: float = 600.0):

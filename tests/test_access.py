@@ -206,9 +206,7 @@ def jobs_root(tmp_path, monkeypatch):
             jobs.cancel(run.id, root)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        lock = jobs._try_lock(root)
-        if lock is not None:
-            lock.close()
+        if not jobs.scheduler_running(root):
             break
         time.sleep(0.1)
 
@@ -276,7 +274,7 @@ def test_only_the_owner_or_an_admin_deletes_a_run_and_who_did_is_recorded(tmp_pa
     delete_run(runs[0].id, tmp_path, actor=Actor("ann"))
     delete_run(runs[1].id, tmp_path, actor=Actor("root", ADMIN))
     assert list_runs(tmp_path) == []
-    log = [json.loads(line) for line in (settings.DATA_DIR / DELETIONS_LOG).open()]
+    log = [json.loads(line) for line in (settings.current().data_dir / DELETIONS_LOG).open()]
     assert [(e["id"], e["by"]) for e in log[-2:]] == [(runs[0].id, "ann"), (runs[1].id, "root")]
 
 
@@ -404,7 +402,7 @@ def test_invalid_settings_stop_the_app_with_a_message():
 
 
 def test_open_app_in_hosted_mode(monkeypatch, tmp_path):
-    monkeypatch.setattr(settings, "HOSTED", True)
+    monkeypatch.setenv("GENRELAB_HOSTED", "1")
     at = app()
     at.query_params["dataset"] = str(tmp_path)
     at.run()

@@ -68,7 +68,7 @@ def test_bad_upload_shows_a_message(run, data, message):
 
 
 def test_no_run_offers_quick_training(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.settings.MODELS_DIR", tmp_path)
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(tmp_path))
     at = _predict_page()
     assert not at.exception, at.exception
     assert any("No trained run" in i.value for i in at.info)

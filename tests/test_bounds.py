@@ -69,11 +69,11 @@ def test_streamed_decoding_of_the_demo_set_and_real_clips(shared_gtzan):
 
 
 def test_decoded_size_is_checked_from_the_header(tmp_path):
-    path = write_tone(tmp_path / "a.wav", seconds=2.0, sr=48000, channels=2)
-    assert decoded_bytes(96000, 2, 48000, 22050) == (768000, 176400)
+    path = write_tone(tmp_path / "a.wav", seconds=4.0, sr=48000, channels=2)  # 1.5 MB decoded
+    assert decoded_bytes(192000, 2, 48000, 22050) == (1536000, 352800)
     code = f"from core import audio; audio.load({str(path)!r}); print('decoded')"
-    child = run_python(code, env={"GENRELAB_MAX_AUDIO_SOURCE_MB": "0"})
-    assert "more than the limit of 0 MB (GENRELAB_MAX_AUDIO_SOURCE_MB)" in child.output
+    child = run_python(code, env={"GENRELAB_MAX_AUDIO_SOURCE_MB": "1"})
+    assert "more than the limit of 1 MB (GENRELAB_MAX_AUDIO_SOURCE_MB)" in child.output
 
 
 @pytest.fixture(scope="module")

@@ -187,10 +187,7 @@ def wait_for(predicate: Callable, what: str, timeout: float = TIMEOUT_S) -> None
 
 
 def scheduler_idle(root: Path) -> bool:
-    lock = jobs._try_lock(root)
-    if lock is not None:
-        lock.close()
-    return lock is not None
+    return not jobs.scheduler_running(root)
 
 
 @pytest.fixture

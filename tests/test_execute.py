@@ -89,7 +89,7 @@ def test_bad_config_fails_with_its_reason(tmp_path):
 def test_command_line_trains_and_lists(tiny_dataset, tmp_path, monkeypatch, capsys):
     from core.cli import main
 
-    monkeypatch.setattr("core.settings.MODELS_DIR", tmp_path)
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(tmp_path))
     code = main(
         [
             "train",

@@ -96,7 +96,7 @@ def test_a_feature_build_is_a_job_cancel_then_complete():
 
     started_then_cancelled(config)
     assert key not in set(list_stores()["key"])
-    assert not [p for p in settings.FEATURES_DIR.iterdir() if p.name.startswith(".tmp-")]
+    assert not [p for p in settings.current().features_dir.iterdir() if p.name.startswith(".tmp-")]
 
     run = submit_job(config, "feature store", ANN.user)
     done = wait_for(lambda: not (r := load_run(run.id)).status.active and r, "the build")

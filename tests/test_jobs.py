@@ -86,11 +86,7 @@ def wait_finished(root, run_id: str) -> Run:
 
 
 def scheduler_running(root) -> bool:
-    lock = jobs._try_lock(root)
-    if lock is None:
-        return True
-    lock.close()
-    return False
+    return jobs.scheduler_running(root)
 
 
 @pytest.fixture

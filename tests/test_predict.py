@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from core import settings
 from core.audio.mel import PRESETS
 from core.errors import AudioError
 from core.predict import check_upload_size, load_predictor, predict
-from core.settings import MAX_UPLOAD_BYTES
 from core.training.config import preset
 from core.training.execute import run_config, train_now
 from tests.conftest import write_tone
@@ -122,6 +122,7 @@ def test_ten_hour_file_is_analysed_in_part(predictor, tmp_path):
 
 
 def test_upload_limit():
+    MAX_UPLOAD_BYTES = settings.current().max_upload_bytes
     check_upload_size(MAX_UPLOAD_BYTES)
     with pytest.raises(AudioError, match="limit"):
         check_upload_size(MAX_UPLOAD_BYTES + 1)
@@ -137,7 +138,7 @@ def test_real_gtzan_clip_end_to_end(predictor, shared_gtzan):
 def test_command_line_prints_probabilities(predictor, tmp_path, capsys, monkeypatch):
     from core.cli import main
 
-    monkeypatch.setattr("core.settings.MODELS_DIR", Path(predictor.run.dir).parent)
+    monkeypatch.setenv("GENRELAB_MODELS_DIR", str(Path(predictor.run.dir).parent))
     clip = tmp_path / "clip.wav"
     clip.write_bytes(_wav(_tone(1.0)))
     assert main(["predict", predictor.run.id, str(clip)]) == 0

@@ -4,6 +4,7 @@ written (measured as bytes on disk), and users see and delete what they keep."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from pathlib import Path
@@ -24,21 +25,18 @@ MB = 2**20
 
 
 @pytest.fixture
-def hosted(tmp_path, monkeypatch):
+def hosted(tmp_path):
     """A hosted server with empty folders, a 2 MB quota per user and 5 MB in total."""
-    data = tmp_path / "data"
-    for name, value in {
-        "HOSTED": True,
-        "QUOTA_USER_BYTES": 2 * MB,
-        "QUOTA_TOTAL_BYTES": 5 * MB,
-        "DATA_DIR": data,
-        "UNPACK_DIR": data / "unpacked",
-        "FEATURES_DIR": data / "features",
-        "MODELS_DIR": tmp_path / "models",
-    }.items():
-        monkeypatch.setattr(settings, name, value)
-    monkeypatch.setattr(library, "UPLOAD_DIR", data / "uploads")
-    return data
+    chosen = dataclasses.replace(
+        settings.current(),
+        hosted=True,
+        quota_user_mb=2,
+        quota_total_mb=5,
+        data_dir=tmp_path / "data",
+        models_dir=tmp_path / "models",
+    )
+    with settings.use(chosen):
+        yield chosen.data_dir
 
 
 def _on_disk(folder: Path) -> int:
@@ -108,8 +106,8 @@ def test_a_user_over_quota_cannot_start_a_run(hosted):
     library.save_upload("a.zip", _random(2 * MB), actor=Actor("ann"))
     config = {"dataset": "demo", "input": {"image": "crop"}}
     with pytest.raises(QuotaError, match="Cannot start a run"):
-        submit_job(config, name="x", user="ann", root=settings.MODELS_DIR)
-    assert list_runs(settings.MODELS_DIR) == []
+        submit_job(config, name="x", user="ann", root=settings.current().models_dir)
+    assert list_runs(settings.current().models_dir) == []
 
 
 def test_usage_per_user_and_category_and_deleting_ones_own(hosted):
@@ -135,7 +133,7 @@ def test_usage_per_user_and_category_and_deleting_ones_own(hosted):
     assert _on_disk(hosted / "uploads") == 2000
 
 
-def test_no_quota_outside_hosted_mode(hosted, monkeypatch):
-    monkeypatch.setattr(settings, "HOSTED", False)
-    library.save_upload("a.zip", _random(3 * MB), actor=Actor("ann"))
-    assert quota.room("ann") is None
+def test_no_quota_outside_hosted_mode(hosted):
+    with settings.use(dataclasses.replace(settings.current(), hosted=False)):
+        library.save_upload("a.zip", _random(3 * MB), actor=Actor("ann"))
+        assert quota.room("ann") is None

@@ -46,6 +46,11 @@ def access_gate(pages: Sequence[StreamlitPage] = ()) -> str:
     list appears and a deep link (``/train``) opens its page once the user is in.
     """
     try:
+        settings.current()  # every page reads them: one clear message here if one is invalid
+    except GenreLabError as exc:
+        st.error(f"Genre Lab's settings are invalid: {exc}")
+        st.stop()
+    try:
         config = read_config(_secrets())
     except GenreLabError as exc:
         st.error(f"Genre Lab's access settings are invalid: {exc}")
@@ -85,7 +90,8 @@ def can_edit() -> bool:
 
 def submit_training(config: RunConfig | dict, name: str) -> Run:
     """Queue a job of any kind for this session's user, within hosted mode's per-user cap."""
-    cap = settings.MAX_QUEUED_PER_USER if settings.HOSTED else 0
+    limits = settings.current()
+    cap = limits.max_queued_per_user if limits.hosted else 0
     actor = current_actor()
     return submit_job(config, name, actor.user, actor.role, cap)
 
@@ -100,7 +106,7 @@ def _secrets() -> dict:
 def _identify(config: AccessConfig) -> tuple[str | None, str]:
     """``(user, role)`` of this session, user None while nobody is logged in."""
     if config.open:
-        return ("guest" if settings.HOSTED else getpass.getuser()), EDITOR
+        return ("guest" if settings.current().hosted else getpass.getuser()), EDITOR
     if config.providers and st.user.get("is_logged_in"):
         return str(st.user.get("email") or st.user.get("name") or "unknown"), EDITOR
     if config.has_password and _PASSWORD_LOGIN in st.session_state:

@@ -1,6 +1,6 @@
 """UI pieces every page shares: the sidebar dataset picker and the loaded dataset.
 
-In hosted mode (``settings.HOSTED``) datasets come only from the server's data folder, the
+In hosted mode (the ``hosted`` setting) datasets come only from the server's data folder, the
 demo or uploaded archives: no typed server paths, in the sidebar or in a ``?dataset=`` URL.
 """
 
@@ -21,7 +21,7 @@ from core.runs import RunStatus, jobs
 from core.runs.kinds import DEMO as DEMO_JOB
 from core.runs.kinds import newest_job
 from core.runs.kinds.demo import demo_config
-from core.settings import DATA_DIR, DEMO_DIR, SAMPLE_RATE
+from core.settings import SAMPLE_RATE
 from ui.access import can_edit, current_actor
 from ui.jobs import follow_job
 from ui.view_link import share
@@ -48,9 +48,10 @@ def dataset_picker() -> None:
         except GenreLabError as exc:
             refused, st.session_state[_KEY] = exc, DEMO
     spec = st.session_state[_KEY]
-    local = {f"data/{p.relative_to(DATA_DIR)}": str(p) for p in local_datasets()}
-    other = _UPLOAD_LABEL if settings.HOSTED else _FOLDER_LABEL
-    options = [_DEMO_LABEL, *local, *([] if settings.HOSTED else [_FOLDER_LABEL]), _UPLOAD_LABEL]
+    config = settings.current()
+    local = {f"data/{p.relative_to(config.data_dir)}": str(p) for p in local_datasets()}
+    other = _UPLOAD_LABEL if config.hosted else _FOLDER_LABEL
+    options = [_DEMO_LABEL, *local, *([] if config.hosted else [_FOLDER_LABEL]), _UPLOAD_LABEL]
     current = (
         _DEMO_LABEL
         if spec == DEMO
@@ -79,7 +80,7 @@ def dataset_picker() -> None:
             upload = st.file_uploader(
                 "Dataset archive",
                 type=["zip", "gz", "tgz", "tar"],
-                max_upload_size=settings.MAX_UPLOAD_BYTES // 2**20,
+                max_upload_size=config.max_upload_bytes // 2**20,
             )
             if upload is not None and st.button(
                 "Open archive", width="stretch", disabled=not can_edit()
@@ -96,8 +97,8 @@ def dataset_picker() -> None:
 
 def _check(spec: str) -> None:
     """Hosted mode: refuse a dataset outside the data folder (AccessError)."""
-    if settings.HOSTED:
-        check_dataset_spec(spec, DATA_DIR)
+    if settings.current().hosted:
+        check_dataset_spec(spec, settings.current().data_dir)
 
 
 def _select(spec: str) -> None:
@@ -126,7 +127,7 @@ def current_dataset() -> Dataset | None:
 def _demo_pending() -> bool:
     """Whether the demo dataset is still missing; if so, follow the job generating it (started
     here when none is running: generating it is no user's change, so any role may)."""
-    if is_complete(DEMO_DIR):
+    if is_complete(settings.current().demo_dir):
         return False
     run = newest_job(DEMO_JOB)
     if run is not None and run.status is RunStatus.FAILED:

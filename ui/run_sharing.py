@@ -59,7 +59,7 @@ def _import() -> None:
         "Run archive to import",
         type=["zip"],
         key="share_upload",
-        max_upload_size=settings.MAX_UPLOAD_BYTES // 2**20,
+        max_upload_size=settings.current().max_upload_bytes // 2**20,
     )
     if upload is None or not st.button("Import runs", key="share_import"):
         return

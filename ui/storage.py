@@ -15,7 +15,7 @@ def storage_panel(user: str) -> None:
         left = quota.room(user)
         if left is not None:
             st.caption(
-                f"Your quota: {settings.QUOTA_USER_BYTES / 2**20:,.0f} MB; "
+                f"Your quota: {settings.current().quota_user_mb:,} MB; "
                 f"{left / 2**20:,.0f} MB left (the server's total counts too)."
             )
         table = quota.usage()

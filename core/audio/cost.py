@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core import settings
 from core.errors import ParamsError
-from core.settings import MAX_ANALYSIS_SECONDS, MAX_MEL_CELLS, MAX_STFT_WORK
 
 if TYPE_CHECKING:
     from core.audio.mel import MelParams
@@ -36,18 +36,19 @@ def mel_cost(p: MelParams) -> MelCost:
     if p.segment_samples is not None and p.n_segments is not None:
         frames = p.n_segments * p.frames_for(p.segment_samples)
     else:  # whole clips: as long as the longest stretch analysed
-        frames = p.frames_for(round(MAX_ANALYSIS_SECONDS * p.sample_rate))
+        frames = p.frames_for(round(settings.current().max_analysis_seconds * p.sample_rate))
     return MelCost(frames, frames * p.n_fft, frames * p.n_mels)
 
 
 def check_cost(p: MelParams) -> None:
     """Raise ParamsError when one clip would cost more than ``GENRELAB_MAX_STFT_MSAMPLES`` or
     ``GENRELAB_MAX_MEL_MCELLS`` allow."""
-    cost = mel_cost(p)
-    for value, limit, what, var in (
-        (cost.stft_work, MAX_STFT_WORK, "frames x n_fft", "GENRELAB_MAX_STFT_MSAMPLES"),
-        (cost.mel_cells, MAX_MEL_CELLS, "frames x n_mels", "GENRELAB_MAX_MEL_MCELLS"),
+    cost, s = mel_cost(p), settings.current()
+    for value, millions, what, var in (
+        (cost.stft_work, s.max_stft_msamples, "frames x n_fft", "GENRELAB_MAX_STFT_MSAMPLES"),
+        (cost.mel_cells, s.max_mel_mcells, "frames x n_mels", "GENRELAB_MAX_MEL_MCELLS"),
     ):
+        limit = millions * 10**6
         if value > limit:
             raise ParamsError(
                 f"These settings cost too much: {cost.frames:,} frames per clip (hop_length "

@@ -10,13 +10,9 @@ from typing import BinaryIO
 import numpy as np
 import soundfile as sf
 
+from core import settings
 from core.errors import AudioError
-from core.settings import (
-    MAX_ANALYSIS_SECONDS,
-    MAX_AUDIO_SOURCE_BYTES,
-    MAX_DECODED_BYTES,
-    SAMPLE_RATE,
-)
+from core.settings import SAMPLE_RATE
 
 Source = str | Path | bytes | BinaryIO
 
@@ -89,20 +85,21 @@ def decoded_bytes(frames: int, channels: int, native: int, sr: int) -> tuple[int
 
 def _check_size(source_bytes: int, output_bytes: int, what: str) -> None:
     """Raise :class:`AudioError` when decoding would pass a limit (see :mod:`core.settings`)."""
-    for size, limit, name, var in (
+    s = settings.current()
+    for size, limit_mb, name, var in (
         (
             source_bytes,
-            MAX_AUDIO_SOURCE_BYTES,
+            s.max_audio_source_mb,
             "all channels at the file's rate",
             "GENRELAB_MAX_AUDIO_SOURCE_MB",
         ),
-        (output_bytes, MAX_DECODED_BYTES, "mono at the analysis rate", "GENRELAB_MAX_DECODED_MB"),
+        (output_bytes, s.max_decoded_mb, "mono at the analysis rate", "GENRELAB_MAX_DECODED_MB"),
     ):
-        if size > limit:
+        if size > limit_mb * 2**20:
             raise AudioError(
                 f"{what} decodes to {size / 2**20:,.0f} MB ({name}), more than the limit of "
-                f"{limit / 2**20:,.0f} MB ({var}); use a shorter clip, fewer channels or a "
-                "lower sample rate."
+                f"{limit_mb:,} MB ({var}); use a shorter clip, fewer channels or a lower "
+                "sample rate."
             )
 
 
@@ -141,7 +138,7 @@ def load(
     sr: int = SAMPLE_RATE,
     offset: float = 0.0,
     duration: float | None = None,
-    max_seconds: float = MAX_ANALYSIS_SECONDS,
+    max_seconds: float | None = None,
     notes: list[str] | None = None,
 ) -> np.ndarray:
     """Decode ``source`` to a mono float32 signal at ``sr`` Hz.
@@ -155,7 +152,8 @@ def load(
     source : path, bytes or binary file object
     sr : target sample rate; the signal is resampled (soxr) if the file differs.
     offset, duration : the stretch to read, in seconds (``duration=None``: to the end).
-    max_seconds : never decode more than this many seconds, whatever ``duration`` says.
+    max_seconds : never decode more than this many seconds, whatever ``duration`` says
+        (default: the ``max_analysis_seconds`` setting).
     notes : when given, a plain-words line is appended for everything done to the audio on the
         way (channels mixed, resampled, NaN samples zeroed, only a part read).
 
@@ -168,6 +166,8 @@ def load(
     """
     if sr <= 0:
         raise AudioError(f"Target sample rate must be positive, got {sr}.")
+    if max_seconds is None:
+        max_seconds = settings.current().max_analysis_seconds
     handle = _open(source)
     name = Path(source).name if isinstance(source, (str, Path)) else "The clip"
     try:

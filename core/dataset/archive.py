@@ -13,17 +13,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import stat
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, NoReturn
 
+from core import settings
 from core.errors import ArchiveError
-from core.settings import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS, UNPACK_DIR
+from core.storage.publish import publishing
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip", ".tar.gz", ".tgz", ".tar")
 
@@ -56,8 +55,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def archive_dest(archive: Path, root: Path = UNPACK_DIR) -> Path:
-    """A stable folder under ``root`` for ``archive``: its name plus a short hash of its bytes.
+def archive_dest(archive: Path, root: Path | None = None) -> Path:
+    """A stable folder under ``root`` (default: the settings' ``unpack_dir``) for ``archive``: its
+    name plus a short hash of its bytes.
 
     Two uploads of the same archive map to the same folder, so it is unpacked only once.
     """
@@ -72,14 +72,15 @@ def archive_dest(archive: Path, root: Path = UNPACK_DIR) -> Path:
             stem = stem[: -len(suffix)]
             break
     stem = _UNSAFE_NAME_CHARS.sub("_", stem).strip("._") or "archive"
-    return Path(root) / f"{stem}-{digest[:12]}"
+    root = Path(root) if root is not None else settings.current().unpack_dir
+    return root / f"{stem}-{digest[:12]}"
 
 
 def unpack_archive(
     archive: Path,
     dest: Path,
-    max_bytes: int = MAX_ARCHIVE_BYTES,
-    max_members: int = MAX_ARCHIVE_MEMBERS,
+    max_bytes: int | None = None,
+    max_members: int | None = None,
 ) -> Path:
     """Unpack a zip or tar(.gz) archive safely into ``dest`` and return ``dest``.
 
@@ -91,9 +92,11 @@ def unpack_archive(
         Folder to create. If it already exists it is a complete earlier unpacking (it only
         appears by an atomic rename) and is returned as is.
     max_bytes
-        Most bytes all members together may unpack to, counted while writing.
+        Most bytes all members together may unpack to, counted while writing (default: the
+        ``max_archive_mb`` setting).
     max_members
-        Most entries (files and folders) the archive may hold.
+        Most entries (files and folders) the archive may hold (default: the
+        ``max_archive_members`` setting).
 
     Raises
     ------
@@ -102,35 +105,32 @@ def unpack_archive(
         Nothing is left behind in that case.
     """
     archive, dest = Path(archive), Path(dest)
+    limits = settings.current()
+    max_bytes = limits.max_archive_bytes if max_bytes is None else max_bytes
+    max_members = limits.max_archive_members if max_members is None else max_members
     if dest.is_dir():
         return dest
     if dest.exists():
         raise ArchiveError(f"Cannot unpack into {dest}: a file of that name is in the way.")
     if not archive.is_file():
         raise ArchiveError(f"The archive {archive.name} does not exist.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
     try:
-        try:
+        with publishing(dest) as tmp:
             _extract(archive, tmp.resolve(), max_bytes, max_members)
-        except (
-            tarfile.TarError,
-            zipfile.BadZipFile,
-            zlib.error,
-            EOFError,
-            OSError,
-            RuntimeError,
-        ) as exc:  # RuntimeError: encrypted or unsupported zip members
-            raise ArchiveError(
-                f"Cannot unpack {archive.name}: it is corrupt or unreadable ({exc})."
-            ) from exc
-        try:
-            os.rename(tmp, dest)
-        except OSError as exc:
-            if not dest.is_dir():  # not a concurrent unpacking of the same archive
-                raise ArchiveError(f"Cannot move the unpacked files into {dest}: {exc}.") from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # gone already after a successful rename
+    except FileExistsError as exc:  # fine if a concurrent unpacking of it finished first
+        if not dest.is_dir():
+            raise ArchiveError(f"Cannot unpack {archive.name} into {dest}: {exc}.") from exc
+    except (
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        RuntimeError,
+    ) as exc:  # RuntimeError: encrypted or unsupported zip members
+        raise ArchiveError(
+            f"Cannot unpack {archive.name}: it is corrupt or unreadable ({exc})."
+        ) from exc
     return dest
 
 

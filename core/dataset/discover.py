@@ -27,7 +27,7 @@ from core.dataset.library import unpack_dataset
 from core.demo.truth import META_NAME, load_demo_truth
 from core.errors import AudioError, DatasetError
 from core.genres import GENRES
-from core.settings import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, UNPACK_DIR
+from core.settings import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS
 
 MANIFEST_COLUMNS: tuple[str, ...] = (
     "track_id",
@@ -79,10 +79,11 @@ class Dataset:
         return digest.hexdigest()[:16]
 
 
-def discover(path: str | Path, unpack_root: Path = UNPACK_DIR) -> Dataset:
+def discover(path: str | Path, unpack_root: Path | None = None) -> Dataset:
     """Recognise the layout at ``path`` (a folder or a .zip/.tar.gz) and build the manifest.
 
-    Archives are unpacked (safely, once per content) into a folder under ``unpack_root``.
+    Archives are unpacked (safely, once per content) into a folder under ``unpack_root``
+    (default: the settings' ``unpack_dir``).
 
     Raises
     ------

@@ -15,20 +15,16 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
+from core import settings
 from core.dataset.archive import file_sha256, unpack_archive
 from core.errors import Cancelled, DownloadError
-from core.settings import DATA_DIR
 
-#: The public GTZAN archive (marsyas.info links to it); GENRELAB_GTZAN_URL points elsewhere.
+#: The public GTZAN archive (marsyas.info links to it); the ``gtzan_url`` setting
+#: (``GENRELAB_GTZAN_URL``) points elsewhere.
 DEFAULT_GTZAN_URL = "http://opihi.cs.uvic.ca/sound/genres.tar.gz"
-GTZAN_URL: str = os.environ.get("GENRELAB_GTZAN_URL") or DEFAULT_GTZAN_URL
-#: SHA-256 of genres.tar.gz, the value torchaudio's GTZAN dataset checks (not re-verified here:
-#: this machine has no internet). Unknown (None) when GENRELAB_GTZAN_URL names another file.
-GTZAN_SHA256: str | None = (
-    "24347e0223d2ba798e0a558c4c172d9d4a19c00bb7963fe055d183dadb4ef2c6"
-    if GTZAN_URL == DEFAULT_GTZAN_URL
-    else None
-)
+#: SHA-256 of that genres.tar.gz, the value torchaudio's GTZAN dataset checks (not re-verified
+#: here: this machine has no internet).
+DEFAULT_GTZAN_SHA256 = "24347e0223d2ba798e0a558c4c172d9d4a19c00bb7963fe055d183dadb4ef2c6"
 
 Progress = Callable[[int, int | None], None]
 _USER_AGENT = "GenreLab/1.0 (+urllib)"
@@ -91,20 +87,24 @@ def download(
 def fetch_gtzan(
     url: str | None = None,
     sha256: str | None = None,
-    root: Path = DATA_DIR,
+    root: Path | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Path:
-    """Download the GTZAN archive into ``root/downloads`` and unpack it into ``root/gtzan_audio``.
+    """Download the GTZAN archive into ``root/downloads`` and unpack it into ``root/gtzan_audio``
+    (``root`` None: the data folder).
 
-    ``url`` None means ``GTZAN_URL``, checked against ``GTZAN_SHA256`` unless ``sha256`` is
-    given; an explicit ``url`` is checked only against an explicit ``sha256``. Returns the
+    ``url`` None means the ``gtzan_url`` setting, else ``DEFAULT_GTZAN_URL`` checked against
+    ``DEFAULT_GTZAN_SHA256`` unless ``sha256`` is given; any other ``url`` is checked only
+    against an explicit ``sha256``. Returns the
     unpacked folder (the original archive holds ``genres/<genre>/<genre>.NNNNN.au``). Both
     steps are skipped when their result already exists.
     """
     if url is None:
-        url, sha256 = GTZAN_URL, sha256 or GTZAN_SHA256
-    root = Path(root)
+        url = settings.current().gtzan_url or DEFAULT_GTZAN_URL
+        if url == DEFAULT_GTZAN_URL:
+            sha256 = sha256 or DEFAULT_GTZAN_SHA256
+    root = Path(root) if root is not None else settings.current().data_dir
     name = Path(urlsplit(url).path).name or "gtzan.tar.gz"
     archive = download(
         url, root / "downloads" / name, sha256=sha256, progress=progress, should_stop=should_stop

@@ -1,33 +1,38 @@
 """Detector results saved as flags on a dataset, joined onto its manifest as ``detected_faults``.
 
-One CSV per dataset folder under ``DATA_DIR/flags/`` (``track_id, detected_faults, related``),
-written atomically; training can then leave flagged clips out.
+One CSV per dataset folder in the settings' ``flags_dir`` (``track_id, detected_faults,
+related``), written atomically; training can then leave flagged clips out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
 import pandas as pd
 
+from core import settings
 from core.policy import Actor, authorize
-from core.settings import DATA_DIR
 from core.storage.atomic import write_text
 
 FLAG_COLUMNS = ["track_id", "detected_faults", "related"]
 
 
-def flags_path(dataset_root: Path, data_dir: Path = DATA_DIR) -> Path:
-    """Where the flags of the dataset at ``dataset_root`` are kept."""
+def flags_path(dataset_root: Path, data_dir: Path | None = None) -> Path:
+    """Where the flags of the dataset at ``dataset_root`` are kept (in ``data_dir``, default
+    the settings' data folder)."""
     digest = hashlib.sha256(str(Path(dataset_root).resolve()).encode()).hexdigest()[:12]
-    return data_dir / "flags" / f"{Path(dataset_root).name}-{digest}.csv"
+    config = settings.current()
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=Path(data_dir))
+    return config.flags_dir / f"{Path(dataset_root).name}-{digest}.csv"
 
 
 def save_flags(
     dataset_root: Path,
     flags: pd.DataFrame,
-    data_dir: Path = DATA_DIR,
+    data_dir: Path | None = None,
     actor: Actor | None = None,
 ) -> Path:
     """Save detector flags (``flags_for_manifest`` output) for a dataset; returns the file.
@@ -41,7 +46,7 @@ def save_flags(
     return path
 
 
-def load_flags(dataset_root: Path, data_dir: Path = DATA_DIR) -> pd.DataFrame | None:
+def load_flags(dataset_root: Path, data_dir: Path | None = None) -> pd.DataFrame | None:
     """The saved flags of a dataset, or None if none were saved."""
     path = flags_path(dataset_root, data_dir)
     if not path.is_file():

@@ -88,17 +88,16 @@ def join_gtzan_metadata(manifest: pd.DataFrame, meta_dir: Traversable = GTZAN_ME
 
 def exact_repetition_groups(meta_dir: Traversable = GTZAN_META) -> list[list[str]]:
     """Groups of excerpts that the catalog lists as exact repetitions of each other."""
+    from core.faults import group_repetitions
+
     rows = load_faults(meta_dir)
     rows = rows[rows["fault"] == "exact_repetition"]
-    groups: list[set[str]] = []
-    for track, related in zip(rows["track_id"], rows["related"], strict=True):
-        members = {track, *filter(None, related.split(";"))}
-        touching = [g for g in groups if g & members]
-        for g in touching:
-            members |= g
-            groups.remove(g)
-        groups.append(members)
-    return sorted(sorted(g) for g in groups)
+    pairs = [
+        (track, other or track)  # a clip with no partner listed is a group of its own
+        for track, related in zip(rows["track_id"], rows["related"], strict=True)
+        for other in related.split(";")
+    ]
+    return group_repetitions(pd.DataFrame(pairs, columns=["track_a", "track_b"]))
 
 
 def fault_filtered_excluded(meta_dir: Traversable = GTZAN_META) -> list[str]:

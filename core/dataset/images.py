@@ -21,8 +21,8 @@ import pandas as pd
 if TYPE_CHECKING:
     import PIL.Image
 
+from core import settings
 from core.errors import DatasetError
-from core.settings import MAX_IMAGE_PIXELS
 
 #: Plotted area of the 432x288 Kaggle images: rows top:bottom, columns left:right, inside the
 #: axes frame (measured on all 999 images: identical).
@@ -83,10 +83,11 @@ def open_image(path: str | Path) -> Iterator[PIL.Image.Image]:
     try:
         with Image.open(path) as img:
             width, height = img.size
-            if width * height > MAX_IMAGE_PIXELS:
+            limit = settings.current().max_image_megapixels
+            if width * height > limit * 1e6:
                 raise DatasetError(
                     f"{name} is {width}x{height} pixels, more than the limit of "
-                    f"{MAX_IMAGE_PIXELS / 1e6:g} megapixels (GENRELAB_MAX_IMAGE_MEGAPIXELS)."
+                    f"{limit:g} megapixels (GENRELAB_MAX_IMAGE_MEGAPIXELS)."
                 )
             yield img
     except Image.DecompressionBombError as exc:  # beyond PIL's own limit, found at open

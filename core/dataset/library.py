@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
-from core import quota
+from core import quota, settings
 from core.dataset.archive import ArchiveTooLarge, archive_dest, is_archive, unpack_archive
 from core.errors import DatasetError
 from core.policy import AccessError, Actor, authorize
-from core.settings import DATA_DIR, DEMO_DIR, FEATURES_DIR, MAX_ARCHIVE_BYTES, UNPACK_DIR
+from core.storage.atomic import write_bytes
 
 DEMO = "demo"
-UPLOAD_DIR = DATA_DIR / "uploads"
-#: Folders of ``data/`` that hold something else than a dataset (the demo is listed on its own).
-_NOT_DATASETS = {p.name for p in (FEATURES_DIR, UNPACK_DIR, UPLOAD_DIR, DEMO_DIR)} | {
-    "downloads",
-    "flags",
-}
 
 
 def resolve(spec: str | Path) -> Path:
@@ -27,7 +20,7 @@ def resolve(spec: str | Path) -> Path:
     if str(spec) == DEMO:
         from core.demo import ensure_demo
 
-        return ensure_demo(DEMO_DIR)
+        return ensure_demo()
     return Path(spec).expanduser()
 
 
@@ -48,17 +41,19 @@ def check_dataset_spec(spec: str, data_dir: str | os.PathLike) -> str:
     return spec
 
 
-def local_datasets(data_dir: Path = DATA_DIR) -> list[Path]:
+def local_datasets() -> list[Path]:
     """Folders under ``data/`` (and unpacked archives) that may hold a dataset, by name."""
+    s = settings.current()
+    # Folders of data/ that hold something else than a dataset (the demo is listed on its own).
+    others = (s.features_dir, s.unpack_dir, s.uploads_dir, s.demo_dir, s.flags_dir)
+    not_datasets = {p.name for p in others} | {"downloads"}
     found: list[Path] = []
-    for parent in (data_dir, data_dir / UNPACK_DIR.name):
+    for parent in (s.data_dir, s.unpack_dir):
         if parent.is_dir():
             found += sorted(
                 p
                 for p in parent.iterdir()
-                if p.is_dir()
-                and not p.name.startswith((".", "tmp"))
-                and p.name not in _NOT_DATASETS
+                if p.is_dir() and not p.name.startswith((".", "tmp")) and p.name not in not_datasets
             )
     return found
 
@@ -66,7 +61,8 @@ def local_datasets(data_dir: Path = DATA_DIR) -> list[Path]:
 def save_upload(
     name: str, data: bytes, upload_dir: Path | None = None, actor: Actor | None = None
 ) -> Path:
-    """Store an uploaded archive under a content-addressed name, atomically; return its path.
+    """Store an uploaded archive under a content-addressed name, atomically; return its path
+    (in ``upload_dir``, default the settings' ``uploads_dir``).
 
     ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer); the
     upload is theirs, and in hosted mode their disk quota is checked first (QuotaError).
@@ -75,33 +71,32 @@ def save_upload(
     suffix = "".join(Path(name).suffixes[-2:]).lower()
     if not is_archive(Path(f"x{suffix}")):
         raise DatasetError(f"{name} is not a .zip or .tar.gz archive.")
-    upload_dir = Path(upload_dir) if upload_dir is not None else UPLOAD_DIR
+    upload_dir = Path(upload_dir) if upload_dir is not None else settings.current().uploads_dir
     upload_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(data).hexdigest()[:16]
     target = upload_dir / f"{Path(name).name.removesuffix(suffix)}-{digest}{suffix}"
     if not target.exists():
         quota.check_room(user, len(data), f"upload {Path(name).name}")
-        fd, tmp = tempfile.mkstemp(dir=upload_dir, prefix=".upload-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
+        write_bytes(target, data)
         quota.claim("uploads", target, user)
     return target
 
 
-def unpack_dataset(archive: Path, unpack_root: Path = UNPACK_DIR) -> Path:
+def unpack_dataset(archive: Path, unpack_root: Path | None = None) -> Path:
     """Unpack a dataset archive once (see :func:`core.dataset.archive.unpack_archive`) into a
-    folder owned by the archive's uploader, within their disk quota in hosted mode."""
+    folder of ``unpack_root`` (default the settings' ``unpack_dir``) owned by the archive's
+    uploader, within their disk quota in hosted mode."""
+    s = settings.current()
     dest = archive_dest(archive, unpack_root)
     if dest.is_dir():
         return dest
-    user = quota.owner("uploads", archive) if archive.parent == UPLOAD_DIR else ""
+    user = quota.owner("uploads", archive) if archive.parent == s.uploads_dir else ""
     left = quota.room(user)
-    limit = MAX_ARCHIVE_BYTES if left is None else min(MAX_ARCHIVE_BYTES, left)
+    limit = s.max_archive_bytes if left is None else min(s.max_archive_bytes, left)
     try:
         unpack_archive(archive, dest, max_bytes=limit)
     except ArchiveTooLarge as exc:
-        if limit < MAX_ARCHIVE_BYTES:
+        if limit < s.max_archive_bytes:
             quota.check_room(user, exc.needed, f"unpack {archive.name}")  # says which quota
         raise
     quota.claim("datasets", dest, user)

@@ -26,9 +26,7 @@ mastering), :mod:`.song` (a clip being composed, instruments, shared parts), :mo
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,10 +37,10 @@ from core.demo.plan import _across, _plan, _Track
 from core.demo.planted import _plant
 from core.demo.recipes import _render
 from core.demo.sound import SR, _kit
-from core.demo.truth import FAULT_KINDS, META_NAME, load_demo_truth, write_demo_truth
+from core.demo.truth import FAULT_KINDS, META_NAME, demo_folder, load_demo_truth, write_demo_truth
 from core.errors import DatasetError, ParamsError
 from core.genres import GENRES
-from core.settings import DEMO_DIR
+from core.storage.publish import publishing
 
 #: The smallest dataset that still holds every planted fault.
 MIN_CLIPS_PER_GENRE = 4
@@ -55,7 +53,7 @@ Progress = Callable[[int, int], None]
 
 
 def generate_demo(
-    dest: Path = DEMO_DIR,
+    dest: Path | None = None,
     seed: int = 0,
     clips_per_genre: int = 20,
     seconds: float = 10.0,
@@ -88,27 +86,24 @@ def generate_demo(
         )
     if not seconds >= MIN_SECONDS:
         raise ParamsError(f"seconds must be at least {MIN_SECONDS} (got {seconds}).")
-    dest = Path(dest).expanduser().resolve()
+    dest = demo_folder(dest)
     if dest.exists() and not _replaceable(dest):
         raise DatasetError(
             f"{dest} already exists and is not a demo dataset; choose an empty or new folder."
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-partial-", dir=dest.parent))
     try:
-        tracks = _plan(seed, int(clips_per_genre))
-        _write_audio(tmp, tracks, seed, int(round(seconds * SR)), progress)
-        _write_meta(tmp / META_NAME, tracks)
-        _write_readme(tmp / "README.md", seed, int(clips_per_genre), seconds, tracks)
-        _swap_into_place(tmp, dest)
+        with publishing(dest, replace=True) as tmp:  # an older demo dataset is swapped out
+            tracks = _plan(seed, int(clips_per_genre))
+            _write_audio(tmp, tracks, seed, int(round(seconds * SR)), progress)
+            _write_meta(tmp / META_NAME, tracks)
+            _write_readme(tmp / "README.md", seed, int(clips_per_genre), seconds, tracks)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
         _kit.cache_clear()  # ~1 MB per artist: not worth keeping in a long-lived app
     return dest
 
 
 def ensure_demo(
-    dest: Path = DEMO_DIR,
+    dest: Path | None = None,
     progress: Progress | None = None,
     *,
     seed: int = 0,
@@ -120,7 +115,7 @@ def ensure_demo(
     A complete dataset is kept as it is, whatever settings made it; the keyword arguments are
     those of :func:`generate_demo` and only matter when it runs.
     """
-    dest = Path(dest).expanduser().resolve()
+    dest = demo_folder(dest)
     if not is_complete(dest):
         generate_demo(dest, seed, clips_per_genre, seconds, progress)
     return dest
@@ -230,14 +225,3 @@ def _write_readme(
 
 def _replaceable(dest: Path) -> bool:
     return dest.is_dir() and (not any(dest.iterdir()) or (dest / META_NAME).is_file())
-
-
-def _swap_into_place(tmp: Path, dest: Path) -> None:
-    """Rename the finished folder to ``dest``, moving an older demo dataset aside first."""
-    old = None
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}-old-", dir=dest.parent))
-        os.replace(dest, old / dest.name)
-    os.replace(tmp, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from core import settings
 from core.errors import DatasetError
-from core.settings import DEMO_DIR
 
 META_NAME = "demo_meta.csv"
 META_COLUMNS = ("track_id", "genre_label", "true_genre", "artist", "fault", "related", "detail")
@@ -24,14 +24,19 @@ def write_demo_truth(path: Path, rows: Iterable[Sequence[str]]) -> None:
         writer.writerows(rows)
 
 
-def load_demo_truth(dest: Path = DEMO_DIR) -> pd.DataFrame:
+def demo_folder(dest: Path | None = None) -> Path:
+    """``dest`` in full, or the settings' ``demo_dir`` when it is None."""
+    return Path(dest).expanduser().resolve() if dest is not None else settings.current().demo_dir
+
+
+def load_demo_truth(dest: Path | None = None) -> pd.DataFrame:
     """The ground truth of a demo dataset (``demo_meta.csv``) as a DataFrame of strings.
 
     Columns: track_id, genre_label (the genre folder it is filed under), true_genre (what the
     audio is), artist, fault ('' or one of ``FAULT_KINDS``), related (';'-joined track ids of the
     other clips involved), detail (a sentence with the exact numbers).
     """
-    path = Path(dest) / META_NAME
+    path = demo_folder(dest) / META_NAME
     if not path.is_file():
         raise DatasetError(f"{path.parent} is not a demo dataset: {META_NAME} is missing.")
     try:

@@ -1,6 +1,6 @@
 """Feature store: a dataset's features computed once per (files, MelParams), memory-mapped after.
 
-A store lives in ``<root>/<key>/`` (root: ``core.settings.FEATURES_DIR``), where ``key`` hashes
+A store lives in ``<root>/<key>/`` (root: the settings' ``features_dir``), where ``key`` hashes
 the parameters and every clip's path, size, modification time, track id and genre; changing any
 file or parameter gives another key, so stale features are never reused. Its files:
 
@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -40,11 +39,12 @@ from core.audio.clip import clip_features
 from core.audio.mel import MelParams, single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
 from core.policy import Actor, authorize
+from core.storage.atomic import atomic_path
+from core.storage.publish import discard, publishing, remove_leftovers
 
 #: Bump when the stored arrays would change for equal params and files (invalidates old stores).
 STORE_VERSION = 1
 _META, _INDEX, _SKIPPED, _ARRAY = "meta.json", "index.csv", "skipped.csv", "X.npy"
-_TMP_PREFIX, _TRASH_PREFIX = ".tmp-", ".trash-"
 
 Progress = Callable[[int, int], None]
 StopSignal = threading.Event | Callable[[], bool]
@@ -96,7 +96,7 @@ def compute_features(
     manifest : one row per clip with columns ``track_id, path, genre, readable`` (and ``kind``,
         ``problem`` when present); unreadable and non-audio rows are skipped and reported.
     params : what to compute; must give a fixed shape per clip (``params.feature_shape``).
-    root : folder of the stores (default ``core.settings.FEATURES_DIR``).
+    root : folder of the stores (default: the settings' ``features_dir``).
     progress : called as ``progress(done, total)`` after each clip (only when computing).
     should_stop : a ``threading.Event`` or a callable; when set/true, stop and raise.
     workers : clips decoded and transformed in parallel (threads; torch runs one thread each).
@@ -141,19 +141,15 @@ def compute_features(
     if usable.empty:
         raise DatasetError("No readable audio clip in this dataset to compute features from.")
     root.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(root)
-    tmp = root / f"{_TMP_PREFIX}{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    remove_leftovers(root)
     try:
-        _build(tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers, user)
-        try:
-            os.rename(tmp, root / key)
-            quota.claim("features", root / key, user)
-        except OSError:  # another process finished the same store first: use theirs
-            if not (root / key / _META).is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with publishing(root / key) as tmp:
+            _build(
+                tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers, user
+            )
+        quota.claim("features", root / key, user)
+    except FileExistsError:  # another process finished the same store first: use theirs
+        pass
     return open_store(key, root)
 
 
@@ -219,9 +215,7 @@ def delete_store(key: str, root: str | Path | None = None, actor: Actor | None =
     path = root / key
     if key.startswith(".") or "/" in key or not path.is_dir():
         raise DatasetError(f"No feature store {key!r} in {root}.")
-    trash = root / f"{_TRASH_PREFIX}{key}-{uuid.uuid4().hex[:8]}"
-    os.rename(path, trash)
-    shutil.rmtree(trash, ignore_errors=True)
+    discard(path)
 
 
 # -- building ----------------------------------------------------------------------------------
@@ -229,7 +223,7 @@ _TEXT = {"track_id": str, "genre": str, "path": str, "problem": str}
 
 
 def _root(root: str | Path | None) -> Path:
-    return Path(root) if root is not None else settings.FEATURES_DIR
+    return Path(root) if root is not None else settings.current().features_dir
 
 
 def _plan_rows(manifest: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -373,15 +367,14 @@ def _one_clip(path: str, params: MelParams) -> tuple[np.ndarray, float] | str:
 def _compact(array: Path, keep: np.ndarray) -> None:
     """Drop the rows of clips that failed, copying row by row (memory stays bounded)."""
     src = np.load(array, mmap_mode="r")
-    out = array.with_name("compact.npy")
-    dst = np.lib.format.open_memmap(
-        out, mode="w+", dtype=src.dtype, shape=(int(keep.sum()), *src.shape[1:])
-    )
-    for j, i in enumerate(np.flatnonzero(keep)):
-        dst[j] = src[i]
-    dst.flush()
-    del src, dst
-    os.replace(out, array)
+    with atomic_path(array) as out:
+        dst = np.lib.format.open_memmap(
+            out, mode="w+", dtype=src.dtype, shape=(int(keep.sum()), *src.shape[1:])
+        )
+        for j, i in enumerate(np.flatnonzero(keep)):
+            dst[j] = src[i]
+        dst.flush()
+        del src, dst
 
 
 def _check_space(folder: Path, shape: tuple[int, ...], dtype: type, user: str) -> None:
@@ -401,23 +394,3 @@ def _stopper(should_stop: StopSignal | None) -> Callable[[], bool]:
     if isinstance(should_stop, threading.Event):
         return should_stop.is_set
     return should_stop
-
-
-def _remove_abandoned(root: Path) -> None:
-    """Remove build folders of processes that died (a kill leaves them behind)."""
-    for path in root.glob(f"{_TMP_PREFIX}*"):
-        pid = path.name.split("-")[-2]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-    for path in root.glob(f"{_TRASH_PREFIX}*"):
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

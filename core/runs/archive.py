@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import time
 import zipfile
@@ -31,7 +30,8 @@ from core.policy import Actor, authorize
 from core.runs import Run, RunError, RunStatus, files, load_run, models_root, new_run_id, run_dir
 from core.runs.config import DEFAULT_EXECUTOR, RunConfig
 from core.runs.files import FOLD_FILES, FOLD_RE, REQUIRED_FILES, RUN_FILES
-from core.storage.atomic import atomic_path, fsync_dir
+from core.storage.atomic import atomic_path
+from core.storage.publish import publish, temp_dir
 
 #: Members a ``.keras`` file may hold (Keras 3's format: no pickles, no code).
 _KERAS_MEMBERS = {"config.json", "metadata.json", "model.weights.h5"}
@@ -103,10 +103,9 @@ def import_runs(
     authorize(actor, "import runs")
     root = models_root(root)
     root.mkdir(parents=True, exist_ok=True)
-    staging = root / f".import-{secrets.token_hex(6)}"
+    staging = temp_dir(root / "import")
     try:
-        unpack_archive(Path(archive), staging)
-        folders = sorted(staging.iterdir())
+        folders = sorted(unpack_archive(Path(archive), staging / "runs").iterdir())
         if not folders:
             raise ArchiveError("The archive holds no runs.")
         for folder in folders:
@@ -126,7 +125,6 @@ def _move_in(folders: list[Path], root: Path) -> list[Run]:
         for path in moved:
             shutil.rmtree(path, ignore_errors=True)
         raise
-    fsync_dir(root)
     return [Run.from_dir(path) for path in moved]
 
 
@@ -137,11 +135,9 @@ def _rename_free(folder: Path, root: Path) -> Path:
         if target.exists():
             continue
         try:
-            os.rename(folder, target)  # fails if a run of that id appeared meanwhile
-        except OSError:
-            if target.exists():
-                continue
-            raise
+            publish(folder, target)
+        except FileExistsError:  # a run of that id appeared meanwhile
+            continue
         return target
     raise RunError(f"Could not find a free run id in {root}.")
 

@@ -18,7 +18,6 @@ The scheduler writes its log to ``ROOT/.scheduler.log``, each worker to its run'
 from __future__ import annotations
 
 import argparse
-import fcntl
 import math
 import os
 import signal
@@ -28,19 +27,20 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core import settings
-from core.errors import ParamsError
 from core.runs import Run, RunStatus, create_run, files, list_runs, load_run, models_root
 from core.runs.config import RunConfig
 from core.runs.worker import check_executor
+from core.storage.lock import try_lock
+from core.storage.process import pid_alive
 
 if TYPE_CHECKING:
     from core.policy import Actor
 
 #: Environment variable: how many jobs may run at once (default 1).
-CONCURRENCY_ENV = "GENRELAB_JOB_CONCURRENCY"
+CONCURRENCY_ENV = settings.ENV_VARS["job_concurrency"]
 #: Seconds a running job may ignore a cancel request before it is terminated.
 CANCEL_GRACE_S = 30.0
 #: Seconds between two looks at the queue.
@@ -51,10 +51,7 @@ LOG_NAME = ".scheduler.log"
 
 def default_concurrency() -> int:
     """Jobs run at once: ``GENRELAB_JOB_CONCURRENCY`` (default 1, at least 1)."""
-    value = os.environ.get(CONCURRENCY_ENV, "").strip() or "1"
-    if not value.isdigit() or int(value) < 1:
-        raise ParamsError(f"{CONCURRENCY_ENV} must be a whole number of at least 1, not {value!r}.")
-    return int(value)
+    return settings.current().job_concurrency
 
 
 def submit(
@@ -110,36 +107,42 @@ def ensure_scheduler(
     root = models_root(root).resolve()
     if not any(run.status.active for run in list_runs(root, details=False)):
         return False
-    lock = _try_lock(root)
-    if lock is None:
+    if scheduler_running(root):
         return False
-    lock.close()
     command = [sys.executable, "-m", "core.runs.jobs", "--root", str(root)]
     command += ["--concurrency", str(concurrency or default_concurrency())]
     if cancel_grace is not None:
         command += ["--cancel-grace", str(cancel_grace)]
-    with open(root / LOG_NAME, "ab") as log:
-        proc = subprocess.Popen(
-            command,
-            cwd=settings.ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _spawn(command, root / LOG_NAME, start_new_session=True)
     threading.Thread(target=proc.wait, daemon=True).start()  # reap it: no zombie
     return True
 
 
-def _try_lock(root: Path) -> IO | None:
-    """The scheduler lock, held (close the file to release it), or None if it is taken."""
-    f = open(root / LOCK_NAME, "a")  # noqa: SIM115 (held while the scheduler lives)
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.close()
-        return None
-    return f
+def scheduler_running(root: str | os.PathLike | None = None) -> bool:
+    """Whether a scheduler holds ``root`` now (its lock is taken)."""
+    root = models_root(root)
+    if not root.is_dir():
+        return False
+    lock = try_lock(root / LOCK_NAME)
+    if lock is None:
+        return True
+    lock.release()
+    return False
+
+
+def _spawn(command: list[str], log: Path, **popen: Any) -> subprocess.Popen:
+    """Start ``command`` from the checkout with this process's settings, output appended to
+    ``log``."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            command,
+            cwd=settings.ROOT,
+            env=settings.child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            **popen,
+        )
 
 
 # ---- the scheduler ---------------------------------------------------------------------------
@@ -162,7 +165,7 @@ def run_scheduler(
     root = models_root(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     concurrency = concurrency or default_concurrency()
-    lock = _try_lock(root)
+    lock = try_lock(root / LOCK_NAME)
     if lock is None:
         return
     _log(f"scheduler started (pid {os.getpid()}, concurrency {concurrency})")
@@ -171,10 +174,10 @@ def run_scheduler(
         if not _step(root, workers, concurrency, cancel_grace):
             # Release, then look once more: a submit that found the lock still held relies on
             # this last look, and one that comes later finds the lock free and starts its own.
-            lock.close()
+            lock.release()
             if not any(r.status.active for r in list_runs(root, details=False)):
                 break
-            lock = _try_lock(root)
+            lock = try_lock(root / LOCK_NAME)
             if lock is None:
                 break
         time.sleep(poll)
@@ -211,10 +214,7 @@ def _step(root: Path, workers: dict[str, _Worker], concurrency: int, grace: floa
 def _start_worker(run: Run) -> _Worker | None:
     command = [sys.executable, "-m", "core.runs.worker", str(run.dir)]
     try:
-        with open(run.dir / files.WORKER_LOG, "ab") as log:
-            proc = subprocess.Popen(
-                command, cwd=settings.ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-            )
+        proc = _spawn(command, run.dir / files.WORKER_LOG)
     except OSError as exc:
         _set_final(run, RunStatus.FAILED, f"Could not start a worker process: {exc}")
         return None
@@ -275,18 +275,7 @@ def _signal_name(number: int) -> str:
 
 def _worker_alive(run: Run) -> bool:
     """Whether the worker pid recorded for ``run`` is still a worker of this run."""
-    if not run.pid:
-        return False
-    try:
-        os.kill(run.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a recycled pid belongs to another program; a zombie has an empty command line
-        return run.dir.name.encode() in Path(f"/proc/{run.pid}/cmdline").read_bytes()
-    except OSError:
-        return True  # no /proc: trust the pid
+    return bool(run.pid) and pid_alive(run.pid, marker=run.dir.name)
 
 
 def _log(message: str) -> None:

@@ -1,16 +1,15 @@
-"""The run registry: one folder per run under ``MODELS_DIR``, written atomically.
+"""The run registry: one folder per run under the settings' ``models_dir``, written atomically.
 
 The folder's layout is in :mod:`core.runs.files`, its config is a
 :class:`~core.runs.config.RunConfig`, its progress events are in :mod:`core.runs.events`.
-A run appears in the registry only complete: it is assembled as ``.tmp-<id>`` and renamed into
-place, and deleted by renaming it to ``.trash-<id>`` first. Names starting with a dot are never
-listed.
+A run appears in the registry only complete: it is assembled in a hidden folder and renamed into
+place, and deleted by renaming it away first (:mod:`core.storage.publish`). Names starting with
+a dot are never listed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import importlib.metadata
 import json
@@ -18,7 +17,6 @@ import os
 import platform
 import re
 import secrets
-import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +30,9 @@ from core.errors import GenreLabError
 from core.runs import events as run_events
 from core.runs import files
 from core.runs.config import RunConfig
-from core.storage.atomic import dumps, fsync_dir, open_atomic, write_json
+from core.storage.atomic import dumps, open_atomic, write_json
+from core.storage.lock import locked
+from core.storage.publish import discard, publishing
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -315,14 +315,13 @@ class Run:
 @contextlib.contextmanager
 def _locked(run_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on the run (for read-modify-write of its small files)."""
-    with open(run_dir / files.LOCK, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
+    with locked(run_dir / files.LOCK):
         yield
 
 
 def models_root(root: str | os.PathLike | None = None) -> Path:
-    """``root`` as a path, or ``settings.MODELS_DIR`` when it is None."""
-    return Path(root) if root is not None else settings.MODELS_DIR
+    """``root`` as a path, or the settings' ``models_dir`` when it is None."""
+    return Path(root) if root is not None else settings.current().models_dir
 
 
 def run_dir(run_id: str, root: str | os.PathLike | None = None) -> Path:
@@ -341,8 +340,8 @@ def create_run(
     """Create a queued run holding ``config`` (plus ``library_versions`` unless given).
 
     ``config`` is a RunConfig, or a JSON-ready dict saved as it is (a job's own payload; read
-    back, keys RunConfig does not know land in its ``params``). The folder is assembled as
-    ``.tmp-<id>`` and renamed into place once complete.
+    back, keys RunConfig does not know land in its ``params``). The folder is assembled out of
+    sight and published whole (:mod:`core.storage.publish`).
     """
     root, name = models_root(root), name.strip()
     root.mkdir(parents=True, exist_ok=True)
@@ -351,26 +350,17 @@ def create_run(
     config_text = dumps(data)
     for _ in range(20):
         run_id = new_run_id()
-        tmp, final = root / f".tmp-{run_id}", root / run_id
         try:
-            tmp.mkdir()
+            with publishing(root / run_id) as tmp:  # fails if another run took this id meanwhile
+                run = Run(id=run_id, dir=tmp, config=json.loads(config_text), name=name, user=user)
+                run.created = datetime.now(UTC)
+                with open_atomic(tmp / files.CONFIG) as f:
+                    f.write(config_text + "\n")
+                write_json(tmp / files.META, {"name": name, "user": user})
+                write_json(tmp / files.STATUS, run._status_dict())
         except FileExistsError:
             continue
-        run = Run(id=run_id, dir=tmp, config=json.loads(config_text), name=name, user=user)
-        run.created = datetime.now(UTC)
-        try:
-            with open_atomic(tmp / files.CONFIG) as f:
-                f.write(config_text + "\n")
-            write_json(tmp / files.META, {"name": name, "user": user})
-            write_json(tmp / files.STATUS, run._status_dict())
-            os.rename(tmp, final)  # fails if another run took this id meanwhile
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if final.exists():
-                continue
-            raise
-        fsync_dir(root)
-        run.dir = final
+        run.dir = root / run_id
         return run
     raise RunError(f"Could not find a free run id in {root}.")
 
@@ -423,7 +413,7 @@ def rename_run(
 
 
 #: One line per deleted run (id, name, owner, who deleted it, when, its models folder), kept in
-#: the data folder (``settings.DATA_DIR``) beside the server's other state.
+#: the data folder (the settings' ``data_dir``) beside the server's other state.
 DELETIONS_LOG = ".deletions.jsonl"
 
 
@@ -439,17 +429,16 @@ def delete_run(
 
     run = load_run(run_id, root)
     actor = authorize(actor, "delete this run", owner=run.user)
-    trash = run.dir.with_name(f".trash-{run.id}")
     with _locked(run.dir):
         run = Run.from_dir(run.dir)
         if run.status.active:
             raise RunError(
                 f"Run {run.label!r} is {run.status.value}: cancel it before deleting it."
             )
-        os.rename(run.dir, trash)
-    shutil.rmtree(trash, ignore_errors=True)
+        discard(run.dir)
     record = {"id": run.id, "name": run.name, "owner": run.user, "by": actor.user, "at": _now()}
     record["models"] = str(models_root(root).resolve())
-    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    with open(settings.DATA_DIR / DELETIONS_LOG, "a", encoding="utf-8") as log:
+    data_dir = settings.current().data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / DELETIONS_LOG, "a", encoding="utf-8") as log:
         log.write(json.dumps(record) + "\n")

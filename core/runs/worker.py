@@ -27,6 +27,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from core import settings
 from core.errors import Cancelled, ParamsError
 from core.runs import Run, RunStatus, files
 from core.storage.atomic import write_text
@@ -36,8 +37,7 @@ _EXECUTOR_RE = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*)")
 
 def allowed_packages() -> tuple[str, ...]:
     """Top-level packages executors may come from (``GENRELAB_EXECUTOR_PACKAGES``)."""
-    value = os.environ.get("GENRELAB_EXECUTOR_PACKAGES", "core")
-    return tuple(p.strip() for p in value.split(",") if p.strip())
+    return settings.current().executor_packages
 
 
 def check_executor(name: str) -> tuple[str, str]:

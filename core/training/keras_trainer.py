@@ -82,7 +82,7 @@ def _limit_threads() -> None:
     import tensorflow as tf
 
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(settings.TRAIN_THREADS)
+        tf.config.threading.set_intra_op_parallelism_threads(settings.current().train_threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # TensorFlow already started in this process: keep its pools
         pass

@@ -24,7 +24,6 @@ only when a function needs one.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import numpy as np
 
 from core.errors import Cancelled, ParamsError
 from core.evaluation.metrics import accuracy
+from core.storage.atomic import atomic_path
 from core.training.config import TrainConfig
 
 StopCheck = Callable[[], bool]
@@ -239,19 +239,15 @@ def save_weights(model: Any, path: str | Path) -> Path:
     """Save a model atomically: torch state dict (``.pt``) or Keras ``.keras`` file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
+    if framework_of(model) != "torch" and path.suffix != ".keras":
+        raise ParamsError(f"Keras models are saved as .keras files, not {path.name}")
+    with atomic_path(path) as tmp:  # keeps the suffix, which Keras insists on
         if framework_of(model) == "torch":
             import torch
 
             torch.save(model.state_dict(), tmp)
         else:
-            if path.suffix != ".keras":
-                raise ParamsError(f"Keras models are saved as .keras files, not {path.name}")
             model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

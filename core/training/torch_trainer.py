@@ -27,7 +27,7 @@ class TorchSteps:
         std: np.ndarray,
         steps_per_epoch: int,
     ) -> None:
-        torch.set_num_threads(settings.TRAIN_THREADS)
+        torch.set_num_threads(settings.current().train_threads)
         torch.manual_seed(config.seed)
         self.model = build_torch_model(
             input_shape,

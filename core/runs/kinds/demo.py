@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core import settings
 from core.demo.generate import ensure_demo
 from core.errors import Cancelled
 from core.runs import Run, RunConfig
@@ -28,12 +27,12 @@ def demo_config() -> RunConfig:
 def execute_demo(
     run: Run, on_event: Callable[[dict], None], should_stop: Callable[[], bool]
 ) -> None:
-    """Generate the demo dataset into ``settings.DEMO_DIR`` unless it is complete already."""
+    """Generate the demo dataset into the settings' ``demo_dir`` unless it is complete already."""
 
     def progress(done: int, total: int) -> None:
         report(on_event, done / total, f"Synthesising clip {done} / {total}")
         if should_stop():
             raise Cancelled("The demo generation was cancelled.")
 
-    ensure_demo(settings.DEMO_DIR, progress)
+    ensure_demo(None, progress)
     report(on_event, 1.0, "The demo dataset is ready.")
