@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import GenreLabError
+from core.storage.cleanup import clean_leftovers
 
 
 def _dataset_info(args: argparse.Namespace) -> None:
@@ -182,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], None] = args.func
     try:
+        clean_leftovers()
         func(args)
     except GenreLabError as exc:
         print(f"error: {exc}", file=sys.stderr)
