@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from core.audio.mel import PRESETS, MelParams, mel_fast, segments
+from core.audio.mel import PRESETS, MelParams, segments
+from core.audio.mel_fast import mel_fast
 from core.features import compute_features
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "gtzan" / "audio_sample"

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from core.errors import GenreLabError
+from core.constraints import Options, Param
+from core.errors import GenreLabError, ParamsError
 from core.storage.cleanup import clean_leftovers
 
 
@@ -45,14 +46,12 @@ def _train(args: argparse.Namespace) -> None:
     from core.dataset.library import resolve
     from core.runs import jobs
     from core.runs.events import FoldEnded, parse_event, progress
-    from core.training.config import preset
+    from core.training.config import TRAIN_PARAMS, preset
     from core.training.execute import run_config, train_now
 
-    changes = {k: _value(v) for k, v in (pair.split("=", 1) for pair in args.set)}
-    for name in ("protocol", "k", "seed", "epochs"):
-        if getattr(args, name) is not None:
-            changes[name] = getattr(args, name)
-    train = preset(args.preset, args.framework, **changes)
+    changes = _settings(args.set)
+    changes.update({n: getattr(args, n) for n in TRAIN_PARAMS if getattr(args, n) is not None})
+    train = preset(args.preset, changes.pop("framework", "torch"), **changes)
     mel = None
     if args.image is None:
         mel = MEL_PRESETS[args.mel]
@@ -86,13 +85,32 @@ def _train(args: argparse.Namespace) -> None:
     print(json.dumps({"run": run.id, **run.summary}, indent=1))
 
 
-def _value(text: str) -> object:
-    import json
+def _settings(pairs: list[str]) -> dict[str, object]:
+    """``--set FIELD=VALUE`` pairs as typed changes: training settings, and model parameters
+    (gathered under ``model_params``), each read as its table says."""
+    from core.constraints import parse_fields
+    from core.models import MODEL_PARAMS
+    from core.training.config import TRAIN_PARAMS
 
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    texts = dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in pairs)
+    model = {n: texts.pop(n) for n in list(texts) if n in MODEL_PARAMS}
+    changes = parse_fields(TRAIN_PARAMS, texts)
+    if model:
+        changes["model_params"] = parse_fields(MODEL_PARAMS, model)
+    return changes
+
+
+def _typed(name: str, param: Param) -> Callable[[str], object]:
+    """An argparse ``type`` reading one setting as its table says (a clear error otherwise)."""
+
+    def read(text: str) -> object:
+        try:
+            return param.parse(name, text)
+        except ParamsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = name
+    return read
 
 
 def _predict(args: argparse.Namespace) -> None:
@@ -135,18 +153,24 @@ def build_parser() -> argparse.ArgumentParser:
     download.set_defaults(func=_dataset_download)
 
     from core.audio.mel import PRESETS as MEL_PRESETS
-    from core.splits import PROTOCOLS
-    from core.training.config import FRAMEWORKS, PRESETS
+    from core.training.config import PRESETS, TRAIN_PARAMS
     from core.training.execute import IMAGE_INPUTS
 
     train = groups.add_parser("train", help="train a model under a protocol (k-fold)")
     train.add_argument("--dataset", default="demo", help="'demo' or a folder/archive path")
-    train.add_argument("--framework", choices=FRAMEWORKS, default="torch")
-    train.add_argument("--preset", choices=list(PRESETS), default="paper")
-    train.add_argument("--protocol", choices=PROTOCOLS, default=None)
-    train.add_argument("--k", type=int, default=None)
-    train.add_argument("--seed", type=int, default=None)
-    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument(
+        "--preset", choices=list(PRESETS), default="paper", help="the settings to start from"
+    )
+    for name, param in TRAIN_PARAMS.items():  # every training setting; default: the preset's
+        flags = dict.fromkeys([f"--{name}", f"--{name.replace('_', '-')}"])
+        options = param.rule.options if isinstance(param.rule, Options) else None
+        train.add_argument(
+            *flags,
+            type=_typed(name, param),
+            choices=options,
+            default=None,
+            help=param.help if options else f"{param.help}: {param.describe()}",
+        )
     train.add_argument(
         "--mel", choices=list(MEL_PRESETS), default="fast", help="mel preset for audio datasets"
     )
@@ -162,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="override a training setting, e.g. --set lr=0.0005",
+        help="a training setting or model parameter, e.g. --set lr=0.0005 --set channels=8,16",
     )
     train.add_argument("--name", default="")
     train.add_argument("--background", action="store_true", help="queue it and return")

@@ -18,7 +18,8 @@ import pandas as pd
 
 from core import audio, settings
 from core.audio.clip import clip_features
-from core.audio.mel import PRESETS, MelParams, single_threaded_torch
+from core.audio.mel import PRESETS, MelParams
+from core.audio.mel_fast import single_threaded_torch
 from core.errors import AudioError, GenreLabError
 from core.runs import Run, RunStatus, load_run
 from core.training import load_weights, predict_proba

@@ -38,7 +38,11 @@ for column, chosen in (("status", statuses), ("framework", frameworks), ("protoc
     if chosen:
         shown = shown[shown[column].isin(chosen)]
 if search:
-    text = shown[["id", "name", "user", "model", "input", "dataset"]].astype(str).agg(" ".join, 1)
+    text = (
+        shown[["id", "name", "user", "architecture", "input", "dataset"]]
+        .astype(str)
+        .agg(" ".join, 1)
+    )
     shown = shown[text.str.contains(search, case=False, regex=False)]
 parts.table(
     shown,

@@ -5,16 +5,21 @@ import streamlit as st
 from core.audio.mel import PRESETS as MEL_PRESETS
 from core.audio.mel import MelParams
 from core.errors import GenreLabError
-from core.splits import PROTOCOLS
-from core.training.config import FRAMEWORKS, PRESETS, available_frameworks, preset
+from core.training.config import PRESETS, TRAIN_PARAMS, available_frameworks, preset
 from core.training.execute import IMAGE_INPUTS, run_config
 from ui.access import can_edit, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.run_monitor import active_runs, runs_table
 from ui.run_sharing import run_sharing_panel
 from ui.shell import require_shell
-from ui.train_link import HYPER, LIMITS, apply_preset, seed_settings, share_settings
+from ui.train_link import HYPER, apply_preset, seed_settings, share_settings
 from ui.view_link import linked_mel, share, share_mel
+
+
+def hints(field: str) -> dict:
+    """A training setting's widget bounds or choices, and help, from ``TRAIN_PARAMS``."""
+    return TRAIN_PARAMS[field].widget_hints()
+
 
 require_shell()
 st.title(":material/model_training: Train")
@@ -52,7 +57,7 @@ else:
         for name, p in MEL_PRESETS.items()
     }
     # label -> (the preset it is described against in links, the setting)
-    choices = {f"preset: {name} ({p.summary()})": (name, p) for name, p in fitted.items()}
+    choices = {f"preset: {name}, {p.summary(name)}": (name, p) for name, p in fitted.items()}
     offered = {
         "Spectrogram Lab setting A": ("librosa", st.session_state.get("lab_params_A")),
         "The link's setting": linked_mel("mel"),
@@ -80,38 +85,51 @@ st.subheader("Model and protocol")
 c1, c2, c3, c4 = st.columns(4)
 framework = c1.radio(
     "Framework",
-    FRAMEWORKS,
     key="tr_framework",
     horizontal=True,
     format_func={"torch": "PyTorch", "keras": "Keras"}.get,
+    **hints("framework"),
 )
 protocol = c2.selectbox(
-    "Protocol", PROTOCOLS, key="tr_protocol", format_func=lambda p: f"{p}: {PROTOCOL_HELP[p]}"
+    "Protocol",
+    key="tr_protocol",
+    format_func=lambda p: f"{p}: {PROTOCOL_HELP[p]}",
+    **hints("protocol"),
 )
-k = c3.number_input("Folds (k)", *LIMITS["k"], key="tr_k", disabled=protocol == "filtered")
-seed = c4.number_input(
-    "Seed", *LIMITS["seed"], key="tr_seed", help="Same seed and protocol: same folds"
-)
-drop_reps = st.checkbox(
+c3.number_input("Folds (k)", key="tr_k", disabled=protocol == "filtered", **hints("k"))
+c4.number_input("Seed", key="tr_seed", **hints("seed"))
+st.checkbox(
     "Drop GTZAN's exact repetitions from every part",
     key="tr_drop_repetitions",
     disabled=dataset.layout == "demo" or dataset.layout == "folder",
+    **hints("drop_repetitions"),
 )
 b1, b2, _ = st.columns([1, 1.4, 3.6])
 b1.button("Paper preset", on_click=apply_preset, args=("paper",), width="stretch")
 b2.button("Recommended preset", on_click=apply_preset, args=("recommended",), width="stretch")
 c1, c2, c3, c4, c5 = st.columns(5)
-c1.selectbox("Model", list(PRESETS), key="tr_model")
-c2.number_input("Epochs", *LIMITS["epochs"], key="tr_epochs")
-c3.number_input("Batch size", *LIMITS["batch_size"], key="tr_batch_size")
-c4.number_input("Learning rate", *LIMITS["lr"], key="tr_lr", format="%.5f")
-c5.number_input("Weight decay", *LIMITS["weight_decay"], key="tr_weight_decay", format="%.5f")
+c1.selectbox("Preset", list(PRESETS), key="tr_preset", help="the starting point of the settings")
+c2.number_input("Epochs", key="tr_epochs", **hints("epochs"))
+c3.number_input("Batch size", key="tr_batch_size", **hints("batch_size"))
+c4.number_input("Learning rate", key="tr_lr", format="%.5f", **hints("lr"))
+c5.number_input("Weight decay", key="tr_weight_decay", format="%.5f", **hints("weight_decay"))
 c1, c2, c3, c4 = st.columns(4)
-c1.slider("Dropout", *LIMITS["dropout"], key="tr_dropout")
-c2.number_input("Early-stopping patience (0 = off)", *LIMITS["patience"], key="tr_patience")
-c3.slider("Validation share of training part", *LIMITS["val_fraction"], key="tr_val_fraction")
-c4.number_input("Random time crop (frames, 0 = off)", *LIMITS["time_crop"], key="tr_time_crop")
+c1.slider("Dropout", key="tr_dropout", **hints("dropout"))
+c2.number_input("Early-stopping patience (0 = off)", key="tr_patience", **hints("patience"))
+c3.slider("Validation share of training part", key="tr_val_fraction", **hints("val_fraction"))
+c4.number_input("Random time crop (frames, 0 = off)", key="tr_time_crop", **hints("time_crop"))
 share_settings()
+try:
+    train = preset(
+        st.session_state["tr_preset"],
+        framework,
+        **{f: st.session_state[f"tr_{f}"] for f in (*HYPER, "protocol", "k", "seed")},
+        drop_repetitions=st.session_state["tr_drop_repetitions"],
+    )
+    st.caption(f"Training: {train.summary()}")
+except GenreLabError as exc:
+    st.error(str(exc))
+    st.stop()
 
 # -- start ----------------------------------------------------------------------------------------
 installed = framework in available_frameworks()
@@ -126,15 +144,6 @@ if not can_edit():
 name = st.text_input("Run name (optional)", placeholder="e.g. paper torch, artist folds")
 if st.button("Start training", type="primary", disabled=not (installed and can_edit())):
     try:
-        train = preset(
-            st.session_state["tr_model"],
-            framework,
-            protocol=protocol,
-            k=int(k),
-            seed=int(seed),
-            drop_repetitions=drop_reps,
-            **{f: st.session_state[f"tr_{f}"] for f in HYPER},
-        )
         config = run_config(
             dataset_spec(), train, mel=mel, image_input=image_input, fingerprint=dataset.fingerprint
         )

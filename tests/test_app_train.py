@@ -56,9 +56,9 @@ def test_presets_are_one_click_away():
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("pages/train.py").run()
     next(b for b in at.button if b.label == "Recommended preset").click().run()
-    assert at.selectbox(key="tr_model").value == "recommended"
+    assert at.selectbox(key="tr_preset").value == "recommended"
     next(b for b in at.button if b.label == "Paper preset").click().run()
-    assert at.selectbox(key="tr_model").value == "paper"
+    assert at.selectbox(key="tr_preset").value == "paper"
     assert at.number_input(key="tr_batch_size").value == 10
 
 
@@ -80,7 +80,7 @@ def test_the_settings_live_in_the_url_and_a_link_restores_them():
     at.selectbox[0].set_value(fast).run()
     assert not at.exception, at.exception
     query = dict(at.query_params)
-    assert query["framework"] == "keras" and query["model"] == "recommended"
+    assert query["framework"] == "keras" and query["preset"] == "recommended"
     assert (query["protocol"], query["k"], query["epochs"], query["mel"]) == (
         "artist",
         "3",
@@ -91,7 +91,7 @@ def test_the_settings_live_in_the_url_and_a_link_restores_them():
 
     other = _train_page(query)  # a collaborator opening the link
     assert not other.exception, other.exception
-    for key in ("tr_framework", "tr_model", "tr_protocol", "tr_k", "tr_epochs", "tr_lr"):
+    for key in ("tr_framework", "tr_preset", "tr_protocol", "tr_k", "tr_epochs", "tr_lr"):
         assert other.session_state[key] == at.session_state[key], key
     assert other.selectbox[0].value == fast
 
@@ -102,3 +102,11 @@ def test_a_bad_training_link_is_reported_and_ignored():
     warnings = " ".join(w.value for w in at.warning)
     assert "training settings were ignored" in warnings and "spectrogram setting" in warnings
     assert at.session_state["tr_framework"] == "torch" and at.session_state["tr_epochs"] == 30
+
+
+def test_an_old_link_naming_the_preset_model_still_works():
+    at = _train_page({"framework": "keras", "model": "recommended", "epochs": "7"})
+    assert not at.exception, at.exception
+    assert at.session_state["tr_preset"] == "recommended" and at.session_state["tr_epochs"] == 7
+    query = dict(at.query_params)
+    assert query["preset"] == "recommended" and "model" not in query

@@ -279,7 +279,10 @@ def test_only_training_runs_are_in_the_runs_table(tmp_path):
     table = runs_frame(list_runs(tmp_path)).set_index("id")
     assert sorted(table.index) == sorted([trained.id, broken.id])
     assert table.at[trained.id, "k"] == 1  # the fault-filtered split is one fold
-    assert "invalid config" in table.at[broken.id, "error"] and table.at[broken.id, "model"] == ""
+    assert (
+        "invalid config" in table.at[broken.id, "error"]
+        and table.at[broken.id, "architecture"] == ""
+    )
 
 
 def test_model_file_names_one_file_per_framework():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.audio.mel import PRESETS
+from core.constraints import Interval, Options, Param, beyond_widgets
 from core.errors import ParamsError
-from core.links import mel_from_query, mel_to_query, outside, view_link
+from core.links import mel_from_query, mel_to_query, view_link
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
@@ -64,10 +65,12 @@ def test_view_link_puts_the_page_and_query_on_the_app_address():
     assert view_link(None, "compare", {"runs": "a,b"}) == "/compare?runs=a,b"
 
 
-def test_outside_names_values_beyond_the_widgets():
-    limits = {"n_mels": (8, 256), "fmax": (0.0, 48000.0)}
-    assert outside({"n_mels": 64, "fmax": None}, limits) == []
-    assert outside({"n_mels": 4000, "fmax": -1.0}, limits) == ["n_mels", "fmax"]
-    assert outside({"n_mels": 64, "fmax": 1.0, "n_fft": 7}, limits, {"n_fft": (512, 1024)}) == [
-        "n_fft"
-    ]
+def test_beyond_widgets_names_values_beyond_the_widgets():
+    limits = {
+        "n_mels": Param(Interval(int, 1, None), widget=(8, 256)),
+        "fmax": Param(Interval(float, 0, None), none="Nyquist", widget=(0.0, 48000.0)),
+    }
+    assert beyond_widgets(limits, {"n_mels": 64, "fmax": None}) == []
+    assert beyond_widgets(limits, {"n_mels": 4000, "fmax": -1.0}) == ["n_mels", "fmax"]
+    choices = {**limits, "n_fft": Param(Options((7, 512, 1024)), choices=(512, 1024))}
+    assert beyond_widgets(choices, {"n_mels": 64, "fmax": 1.0, "n_fft": 7}) == ["n_fft"]

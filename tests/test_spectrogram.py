@@ -15,11 +15,11 @@ from core.audio.mel import (
     PRESETS,
     MelParams,
     frame_times,
-    mel_fast,
     mel_frequencies,
     mel_reference,
     segments,
 )
+from core.audio.mel_fast import mel_fast
 from core.errors import ParamsError
 
 SR = 22050

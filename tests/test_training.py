@@ -158,6 +158,14 @@ def test_keras_model_round_trips_through_a_keras_file(tmp_path) -> None:
         save_weights(result.model, tmp_path / "fold0.h5")
 
 
+def test_a_config_saved_before_architecture_had_its_name_still_loads() -> None:
+    old = preset("recommended", "torch").to_dict()
+    old["model"] = old.pop("architecture")  # a run's config.json written by earlier versions
+    config = TrainConfig.from_dict(old)
+    assert config == preset("recommended", "torch") and config.architecture == "recommended"
+    assert "model" not in config.to_dict()
+
+
 def test_config_round_trip_presets_and_validation() -> None:
     config = preset("recommended", "keras", seed=3)
     assert TrainConfig.from_dict(config.to_dict()) == config

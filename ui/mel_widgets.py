@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from core.audio.mel import NORMALIZATIONS, PAD_MODES, PRESETS, WINDOWS, MelParams
+from core.audio.mel import MEL_PARAMS, PRESETS, MelParams
+from core.constraints import beyond_widgets
 from core.errors import ParamsError
-from core.links import outside
 from ui.view_link import linked_mel, share_mel
 
-RATES = (8000, 11025, 16000, 22050, 32000, 44100)
-FFT_SIZES = (256, 512, 1024, 2048, 4096, 8192)
-#: What the widgets offer; a linked setting outside it is refused (0 stands for "none").
-LIMITS: dict[str, tuple[float, float]] = {
-    "offset": (0.0, 600.0),
-    "duration": (0.0, 600.0),
-    "segment_seconds": (0.0, 600.0),
-    "hop_length": (0, 8192),
-    "win_length": (0, 8192),
-    "n_mels": (8, 256),
-    "fmin": (0.0, 48000.0),
-    "fmax": (0.0, 48000.0),
-    "top_db": (0.0, 200.0),
-}
-CHOICES: dict[str, tuple] = {
-    "sample_rate": RATES,
-    "n_fft": FFT_SIZES,
-    "power": (1.0, 2.0),
-    "ref": (1.0, "max"),
-}
+IMAGE_LABELS = {None: "mel array", "kaggle": "Kaggle image (432x288 RGB)"}
 
 
 def mel_params_editor(
@@ -59,80 +42,43 @@ def mel_params_editor(
     elif clip_seconds and base.duration and base.duration > clip_seconds:
         base = base.replace(duration=float(int(clip_seconds)) or clip_seconds)
     k = f"{key}_{name}"  # a new preset resets the fields below to its values
+
+    def number(box: Any, label: str, field: str, value: float, suffix: str, **extra: Any) -> Any:
+        return box.number_input(label, value=value, key=f"{k}_{suffix}", **_hints(field), **extra)
+
+    def choice(box: Any, label: str, field: str, suffix: str, **extra: Any) -> Any:
+        hints = _hints(field)
+        options = hints.pop("options")
+        value = getattr(base, field)
+        index = options.index(value) if value in options else 0
+        return box.selectbox(label, options, index=index, key=f"{k}_{suffix}", **hints, **extra)
+
     c1, c2, c3 = st.columns(3)
-    sample_rate = c1.selectbox(
-        "Sample rate (Hz)", RATES, index=_index(RATES, base.sample_rate), key=f"{k}_sr"
-    )
-    offset = c2.number_input("Offset (s)", *LIMITS["offset"], base.offset, 0.5, key=f"{k}_off")
-    duration = c3.number_input(
-        "Duration (s, 0 = whole clip)",
-        *LIMITS["duration"],
-        base.duration or 0.0,
-        1.0,
-        key=f"{k}_dur",
-    )
+    sample_rate = choice(c1, "Sample rate (Hz)", "sample_rate", "sr")
+    offset = number(c2, "Offset (s)", "offset", base.offset, "off")
+    duration = number(c3, "Duration (s, 0 = whole clip)", "duration", base.duration or 0.0, "dur")
     c1, c2, c3 = st.columns(3)
-    segment = c1.number_input(
-        "Segment (s, 0 = none)",
-        *LIMITS["segment_seconds"],
-        base.segment_seconds or 0.0,
-        0.5,
-        key=f"{k}_seg",
+    segment = number(
+        c1, "Segment (s, 0 = none)", "segment_seconds", base.segment_seconds or 0.0, "seg"
     )
-    n_fft = c2.selectbox("n_fft", FFT_SIZES, index=_index(FFT_SIZES, base.n_fft), key=f"{k}_fft")
-    hop = c3.number_input("hop_length", *LIMITS["hop_length"], base.hop_length, 64, key=f"{k}_hop")
+    n_fft = choice(c2, "n_fft", "n_fft", "fft")
+    hop = number(c3, "hop_length", "hop_length", base.hop_length, "hop")
     c1, c2, c3 = st.columns(3)
-    win = c1.number_input(
-        "win_length (0 = n_fft)", *LIMITS["win_length"], base.win_length or 0, 64, key=f"{k}_win"
-    )
-    window = c2.selectbox("Window", WINDOWS, index=WINDOWS.index(base.window), key=f"{k}_wf")
-    pad_mode = c3.selectbox(
-        "Edge padding",
-        PAD_MODES,
-        index=PAD_MODES.index(base.pad_mode),
-        key=f"{k}_pad",
-        disabled=not base.center,
-    )
+    win = number(c1, "win_length (0 = n_fft)", "win_length", base.win_length or 0, "win")
+    window = choice(c2, "Window", "window", "wf")
+    pad_mode = choice(c3, "Edge padding", "pad_mode", "pad", disabled=not base.center)
     c1, c2, c3 = st.columns(3)
-    n_mels = c1.slider("n_mels", *LIMITS["n_mels"], base.n_mels, key=f"{k}_mels")
-    fmin = c2.number_input("fmin (Hz)", *LIMITS["fmin"], base.fmin, 10.0, key=f"{k}_fmin")
-    fmax = c3.number_input(
-        "fmax (Hz, 0 = Nyquist)", *LIMITS["fmax"], base.fmax or 0.0, 100.0, key=f"{k}_fmax"
-    )
+    n_mels = c1.slider("n_mels", value=base.n_mels, key=f"{k}_mels", **_hints("n_mels"))
+    fmin = number(c2, "fmin (Hz)", "fmin", base.fmin, "fmin")
+    fmax = number(c3, "fmax (Hz, 0 = Nyquist)", "fmax", base.fmax or 0.0, "fmax")
     c1, c2, c3, c4 = st.columns(4)
-    power = c1.selectbox(
-        "Power",
-        CHOICES["power"],
-        index=_index(CHOICES["power"], base.power),
-        key=f"{k}_pow",
-        help="1 = magnitude, 2 = power",
-    )
-    db = c2.toggle("dB", base.db, key=f"{k}_db")
-    ref = c3.selectbox(
-        "dB reference",
-        ("1.0", "max"),
-        index=int(base.ref == "max"),
-        key=f"{k}_ref",
-        disabled=not db,
-    )
-    top_db = c4.number_input(
-        "top_db (0 = none)",
-        *LIMITS["top_db"],
-        base.top_db or 0.0,
-        10.0,
-        key=f"{k}_top",
-        disabled=not db,
-    )
+    power = choice(c1, "Power", "power", "pow")
+    db = c2.toggle("dB", base.db, key=f"{k}_db", help=MEL_PARAMS["db"].help)
+    ref = choice(c3, "dB reference", "ref", "ref", disabled=not db, format_func=str)
+    top_db = number(c4, "top_db (0 = none)", "top_db", base.top_db or 0.0, "top", disabled=not db)
     c1, c2 = st.columns(2)
-    normalize = c1.selectbox(
-        "Normalisation", NORMALIZATIONS, index=NORMALIZATIONS.index(base.normalize), key=f"{k}_norm"
-    )
-    image = c2.selectbox(
-        "Output",
-        ("mel array", "Kaggle image (432x288 RGB)"),
-        index=int(base.image == "kaggle"),
-        key=f"{k}_img",
-    )
+    normalize = choice(c1, "Normalisation", "normalize", "norm")
+    image = choice(c2, "Output", "image", "img", format_func=IMAGE_LABELS.get)
     try:
         params = base.replace(
             sample_rate=sample_rate,
@@ -149,10 +95,10 @@ def mel_params_editor(
             fmax=fmax or None,
             power=power,
             db=db,
-            ref=ref if ref == "max" else 1.0,
+            ref=ref,
             top_db=top_db or None,
             normalize=normalize,
-            image="kaggle" if image.startswith("Kaggle") else None,
+            image=image,
         )
     except ParamsError as exc:
         st.error(str(exc))
@@ -162,11 +108,16 @@ def mel_params_editor(
     return params
 
 
+def _hints(field: str) -> dict[str, Any]:
+    """A field's widget bounds, step, choices and help from ``MEL_PARAMS``."""
+    return MEL_PARAMS[field].widget_hints()
+
+
 def _editable(linked: tuple[str, MelParams] | None) -> tuple[str, MelParams] | None:
     """A linked setting the widgets can show, else None (with a warning)."""
     if linked is None:
         return None
-    beyond = outside(linked[1].to_dict(), LIMITS, CHOICES)
+    beyond = beyond_widgets(MEL_PARAMS, linked[1].to_dict())
     if beyond:
         st.warning(
             f"The link's spectrogram setting was ignored: {', '.join(beyond)} "
@@ -174,7 +125,3 @@ def _editable(linked: tuple[str, MelParams] | None) -> tuple[str, MelParams] | N
         )
         return None
     return linked
-
-
-def _index(options: tuple, value: object) -> int:
-    return options.index(value) if value in options else 0

@@ -45,9 +45,9 @@ def build_shell(mark: bool = True):
     ``mark``: tell the page about to run that the shell is built (app.py's call).
     """
     st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
-    _cleaned_at_start()
     pages = _pages()
-    access_gate(pages)
+    access_gate(pages)  # stops here on an invalid setting, with its name
+    _cleaned_at_start()
     page = st.navigation(pages)
     begin_view(page)
     dataset_picker()

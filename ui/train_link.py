@@ -1,9 +1,10 @@
 """The Train page's settings in the URL: framework, preset, protocol, folds, seed, and the
-hyperparameters that differ from the preset (``?framework=keras&model=recommended&epochs=10``).
+hyperparameters that differ from the preset (``?framework=keras&preset=recommended&epochs=10``;
+links written before the preset had its own name call it ``model=``, still read).
 
 The page keeps every setting in session state under ``tr_<name>``; :func:`seed_settings` fills
 them on a first visit (from the link when it names valid ones), :func:`share_settings` puts
-them back into the URL.
+them back into the URL. Values are read and written as ``TRAIN_PARAMS`` says.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from typing import Any
 
 import streamlit as st
 
+from core.constraints import beyond_widgets, parse_fields
 from core.errors import ParamsError
-from core.links import outside, query_text, query_value
-from core.training.config import TrainConfig, preset
+from core.training.config import PRESETS, TRAIN_PARAMS, preset
 from ui.view_link import share
 
-#: The hyperparameter widgets (besides the model preset), each bound to ``tr_<name>``.
+#: The hyperparameter widgets (besides the preset), each bound to ``tr_<name>``.
 HYPER = (
     "epochs",
     "batch_size",
@@ -28,20 +29,8 @@ HYPER = (
     "val_fraction",
     "time_crop",
 )
-#: What the widgets offer; a link outside it is refused.
-LIMITS: dict[str, tuple[float, float]] = {
-    "epochs": (1, 500),
-    "batch_size": (1, 1024),
-    "lr": (1e-6, 1.0),
-    "weight_decay": (0.0, 1.0),
-    "dropout": (0.0, 0.9),
-    "patience": (0, 100),
-    "val_fraction": (0.0, 0.5),
-    "time_crop": (0, 4096),
-    "k": (2, 10),
-    "seed": (0, 2**31 - 1),
-}
 _OTHER = ("protocol", "k", "seed", "drop_repetitions")
+_OLD_PRESET_KEY = "model"
 
 
 def seed_settings() -> None:
@@ -49,61 +38,53 @@ def seed_settings() -> None:
     if "tr_epochs" in st.session_state:
         return
     linked = _linked()
-    framework, model = linked.pop("framework", "torch"), linked.pop("model", "paper")
-    config = preset(model, framework, **linked)
-    st.session_state["tr_framework"], st.session_state["tr_model"] = framework, model
-    for name in (*HYPER, *_OTHER):
-        st.session_state[f"tr_{name}"] = getattr(config, name)
+    framework, name = linked.pop("framework", "torch"), linked.pop("preset", "paper")
+    config = preset(name, framework, **linked)
+    st.session_state["tr_framework"], st.session_state["tr_preset"] = framework, name
+    for field in (*HYPER, *_OTHER):
+        st.session_state[f"tr_{field}"] = getattr(config, field)
 
 
 def apply_preset(name: str) -> None:
     """Put a training preset's values into the widgets (a button callback: runs before them)."""
     config = preset(name, st.session_state.get("tr_framework", "torch"))
-    st.session_state["tr_model"] = name
+    st.session_state["tr_preset"] = name
     for field in HYPER:
         st.session_state[f"tr_{field}"] = getattr(config, field)
 
 
 def share_settings() -> None:
     """The current settings into the URL (hyperparameters only where they leave the preset)."""
-    framework, model = st.session_state["tr_framework"], st.session_state["tr_model"]
-    base = preset(model, framework)
-    values: dict[str, str | None] = {"framework": framework, "model": model}
-    for name in (*HYPER, *_OTHER):
-        value = st.session_state[f"tr_{name}"]
-        values[name] = None if value == getattr(base, name) else query_text(value)
+    framework, name = st.session_state["tr_framework"], st.session_state["tr_preset"]
+    base = preset(name, framework)
+    values: dict[str, str | None] = {"framework": framework, "preset": name, _OLD_PRESET_KEY: None}
+    for field in (*HYPER, *_OTHER):
+        value = st.session_state[f"tr_{field}"]
+        same = value == getattr(base, field)
+        values[field] = None if same else TRAIN_PARAMS[field].text(value)
     share(values)
 
 
 def _linked() -> dict[str, Any]:
     """The settings the URL names, checked as a whole; {} (with a warning) if any is invalid."""
-    names = ("framework", "model", *HYPER, *_OTHER)
-    linked = {n: query_value(st.query_params[n]) for n in names if n in st.query_params}
-    if not linked:
+    query = st.query_params.to_dict()
+    if _OLD_PRESET_KEY in query:
+        query.setdefault("preset", query[_OLD_PRESET_KEY])
+    names = ("framework", *HYPER, *_OTHER)
+    texts = {n: query[n] for n in names if n in query}
+    if not texts and "preset" not in query:
         return {}
     try:
-        linked = {n: _typed(n, v) for n, v in linked.items()}
-        changes = {n: v for n, v in linked.items() if n not in ("framework", "model")}
-        config = preset(linked.get("model", "paper"), linked.get("framework", "torch"), **changes)
-        beyond = outside(config.to_dict(), LIMITS)
+        linked = parse_fields(TRAIN_PARAMS, texts)
+        name = query.get("preset", "paper")
+        if name not in PRESETS:
+            raise ParamsError(f"unknown preset {name!r}; choose one of {list(PRESETS)}")
+        changes = {n: v for n, v in linked.items() if n != "framework"}
+        config = preset(name, linked.get("framework", "torch"), **changes)
+        beyond = beyond_widgets(TRAIN_PARAMS, config.to_dict())
         if beyond:
             raise ParamsError(f"{', '.join(beyond)} outside what this page offers")
     except ParamsError as exc:
         st.warning(f"The link's training settings were ignored: {exc}")
         return {}
-    return linked
-
-
-def _typed(name: str, value: Any) -> Any:
-    """``value`` as the type of TrainConfig's field ``name`` (ParamsError if it is not one)."""
-    kind = type(getattr(TrainConfig(), name))
-    ok = (
-        isinstance(value, bool)
-        if kind is bool
-        else isinstance(value, (int, float)) and not isinstance(value, bool)
-        if kind in (int, float)
-        else isinstance(value, str)
-    )
-    if not ok or (kind is int and not float(value).is_integer()):
-        raise ParamsError(f"{name} cannot be {value!r}")
-    return kind(value)
+    return {**linked, "preset": name}

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from core.audio.kaggle_image import render
-from core.audio.mel import MelParams, mel_fast, segments
+from core.audio.mel import MelParams, segments
+from core.audio.mel_fast import mel_fast
 
 
 def clip_features(y: np.ndarray, params: MelParams) -> np.ndarray:

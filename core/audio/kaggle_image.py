@@ -20,7 +20,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.audio.mel import KAGGLE_IMAGE_SHAPE, PRESETS, mel_fast, segments
+from core.audio.mel import KAGGLE_IMAGE_SHAPE, PRESETS, segments
+from core.audio.mel_fast import mel_fast
 from core.errors import ParamsError
 
 HEIGHT, WIDTH, _ = KAGGLE_IMAGE_SHAPE

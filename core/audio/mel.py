@@ -1,10 +1,13 @@
-"""Mel spectrograms: the parameters that shape a model's input, and two implementations of them.
+"""Mel spectrograms: the parameters that shape a model's input, their presets, and the reference
+implementation.
 
 ``MelParams`` holds every setting (clip stretch, segments, STFT, mel bands, dB, normalisation,
-image mode); ``PRESETS`` names the common ones. ``mel_reference`` is librosa itself;
-``mel_fast`` is a torch version that agrees with it to within 0.01 dB and is several times faster
-(see ``bench/mel_speed.py``). Both take a signal (or a batch of equal-length signals) that is
-already cut to one segment; ``segments`` does the cutting and ``clip_features`` the whole chain.
+image mode), each field declared once in ``MEL_PARAMS`` (see ``core.constraints``); ``PRESETS``
+names the common ones. ``mel_reference`` is librosa itself; ``core.audio.mel_fast.mel_fast`` is a
+torch version that agrees with it to within 0.01 dB and is several times faster (see
+``bench/mel_speed.py``). Both take a signal (or a batch of equal-length signals) that is
+already cut to one segment; ``segments`` does the cutting and ``core.audio.clip.clip_features``
+the whole chain.
 
 A librosa-compatible mel filterbank is Slaney-scaled and Slaney-normalised (librosa's default).
 """
@@ -15,16 +18,14 @@ import dataclasses
 import hashlib
 import json
 import math
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from core.audio.cost import check_cost
+from core.audio.mel_fast import as_batch, normalise
+from core.constraints import Boolean, Interval, Options, Param, validate_fields
 from core.errors import ParamsError
 from core.settings import SAMPLE_RATE
 
@@ -35,6 +36,98 @@ IMAGE_MODES: tuple[str | None, ...] = (None, "kaggle")
 #: One rendered ``image="kaggle"`` segment: (height, width, RGB), as Kaggle's PNGs
 #: (drawn by :mod:`core.audio.kaggle_image`, which uses this module; never the other way round).
 KAGGLE_IMAGE_SHAPE: tuple[int, int, int] = (288, 432, 3)
+_POSITIVE = Interval(float, 0, None, closed="neither")
+
+#: Every field of MelParams: its rule, and what the Lab's widgets offer.
+MEL_PARAMS: dict[str, Param] = {
+    "sample_rate": Param(
+        Interval(int, 1000, None, unit="Hz"),
+        choices=(8000, 11025, 16000, 22050, 32000, 44100),
+        help="clips are decoded (and resampled if needed) to this rate",
+    ),
+    "offset": Param(
+        Interval(float, 0, None, unit="s"),
+        widget=(0, 600),
+        step=0.5,
+        help="seconds skipped at the start of every clip",
+    ),
+    "duration": Param(
+        Interval(float, 0, None, closed="neither", unit="seconds"),
+        none="the whole clip",
+        widget=(0, 600),
+        step=1.0,
+        help="seconds of each clip used; shorter clips are zero-padded, longer ones cut",
+    ),
+    "segment_seconds": Param(
+        _POSITIVE,
+        none="no segments",
+        widget=(0, 600),
+        step=0.5,
+        help="split the used stretch into non-overlapping segments of this length",
+    ),
+    "n_fft": Param(
+        Interval(int, 16, None, unit="samples"),
+        choices=(256, 512, 1024, 2048, 4096, 8192),
+        help="FFT size in samples",
+    ),
+    "hop_length": Param(
+        Interval(int, 1, None, unit="sample"),
+        widget=(0, 8192),
+        step=64,
+        help="samples between two frames",
+    ),
+    "win_length": Param(
+        Interval(int, 1, None, unit="sample"),
+        none="n_fft",
+        widget=(0, 8192),
+        step=64,
+        help="window length in samples, at most n_fft",
+    ),
+    "window": Param(Options(WINDOWS), help="the STFT window"),
+    "center": Param(Boolean(), help="centre frames on their time (pads the edges)"),
+    "pad_mode": Param(
+        Options(PAD_MODES),
+        help="how centring pads the edges: zeros (librosa >= 0.10) or reflect (older librosa)",
+    ),
+    "n_mels": Param(Interval(int, 1, None), widget=(8, 256), help="mel bands"),
+    "fmin": Param(
+        Interval(float, 0, None, unit="Hz"),
+        widget=(0, 48000),
+        step=10.0,
+        help="lowest frequency of the filterbank",
+    ),
+    "fmax": Param(
+        _POSITIVE,
+        none="Nyquist",
+        widget=(0, 48000),
+        step=100.0,
+        help="highest frequency of the filterbank, at most sample_rate / 2",
+    ),
+    "power": Param(
+        _POSITIVE, choices=(1.0, 2.0), help="exponent of the magnitude: 1 = magnitude, 2 = power"
+    ),
+    "db": Param(Boolean(), help="convert to decibels (librosa.power_to_db)"),
+    "ref": Param(
+        (Options(("max",)), _POSITIVE),
+        choices=(1.0, "max"),
+        help="the 0 dB reference: a number, or each segment's own maximum",
+    ),
+    "amin": Param(_POSITIVE, help="floor of the magnitude before the logarithm"),
+    "top_db": Param(
+        _POSITIVE,
+        none="no floor",
+        widget=(0, 200),
+        step=10.0,
+        help="floor of the dB values below their maximum",
+    ),
+    "normalize": Param(
+        Options(NORMALIZATIONS),
+        help="each segment to [0, 1] (minmax) or to mean 0, standard deviation 1 (standard)",
+    ),
+    "image": Param(
+        Options(IMAGE_MODES), help="mel arrays, or the Kaggle images_original rendering"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -99,10 +192,9 @@ class MelParams:
     image: str | None = None
 
     def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            value = _coerce(field.name, field.type, getattr(self, field.name))
-            object.__setattr__(self, field.name, value)
-        _validate(self)
+        for name, value in validate_fields(MEL_PARAMS, self.__dict__).items():
+            object.__setattr__(self, name, value)
+        _check_together(self)
 
     # -- derived sizes ------------------------------------------------------------------------
     @property
@@ -183,71 +275,35 @@ class MelParams:
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def summary(self) -> str:
-        """One human-readable line, e.g. ``128 mels, n_fft 2048, hop 512, 30 s``."""
-        parts = [f"{self.n_mels} mels", f"n_fft {self.n_fft}", f"hop {self.hop_length}"]
-        parts.append("whole clip" if self.duration is None else f"{self.duration:g} s")
-        if self.segment_seconds is not None:
-            parts.append(f"{self.segment_seconds:g} s segments")
-        if self.sample_rate != SAMPLE_RATE:
-            parts.append(f"{self.sample_rate} Hz")
-        if self.image:
-            parts.append(f"{self.image} image")
-        return ", ".join(parts)
+    def summary(self, preset: str | None = None) -> str:
+        """One line: the number of mel bands, then a preset (``preset``, else the closest one)
+        and every field that differs from it, so two different settings never share a summary.
+
+        >>> PRESETS["librosa"].replace(window="hamming", fmax=8000).summary()
+        '128 mels (librosa + window=hamming, fmax=8000)'
+        """
+        name = preset or min(PRESETS, key=lambda n: len(_changes(PRESETS[n], self)))
+        changes = _changes(PRESETS[name], self)
+        return f"{self.n_mels} mels ({name}" + (" + " + ", ".join(changes) if changes else "") + ")"
 
 
-def _coerce(name: str, kind: str, value: Any) -> Any:
-    """Normalise a field's type (ints given as 30 for float fields...) so fingerprints agree."""
-    optional = "None" in kind
-    if value is None:
-        if optional:
-            return None
-        raise ParamsError(f"{name} cannot be empty (None).")
-    if kind.startswith("bool"):
-        if not isinstance(value, (bool, np.bool_)):
-            raise ParamsError(f"{name} must be true or false, got {value!r}.")
-        return bool(value)
-    if kind.startswith("int"):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-            raise ParamsError(f"{name} must be a whole number, got {value!r}.")
-        if float(value) != int(value):
-            raise ParamsError(f"{name} must be a whole number of samples, got {value}.")
-        return int(value)
-    if kind.startswith("float | str"):  # ref: a number or "max"
-        if isinstance(value, str):
-            return value
-        return _coerce(name, "float", value)
-    if kind.startswith("float"):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-            raise ParamsError(f"{name} must be a number, got {value!r}.")
-        if not math.isfinite(float(value)):
-            raise ParamsError(f"{name} must be a finite number, got {value}.")
-        return float(value)
-    if not isinstance(value, str):
-        raise ParamsError(f"{name} must be text, got {value!r}.")
-    return value
+def _changes(base: MelParams, params: MelParams) -> list[str]:
+    """``field=value`` for each field of ``params`` that differs from ``base``."""
+    return [
+        f"{name}={param.text(getattr(params, name))}"
+        for name, param in MEL_PARAMS.items()
+        if getattr(params, name) != getattr(base, name)
+    ]
 
 
-def _validate(p: MelParams) -> None:
+def _check_together(p: MelParams) -> None:
+    """The rules that tie several fields together (each field alone is checked already)."""
+
     def check(ok: bool, message: str) -> None:
         if not ok:
             raise ParamsError(message)
 
-    check(p.sample_rate >= 1000, f"sample_rate must be at least 1000 Hz, got {p.sample_rate}.")
-    check(p.offset >= 0, f"offset must be 0 s or more, got {p.offset:g}.")
-    check(
-        p.duration is None or p.duration > 0,
-        f"duration must be a positive number of seconds (or None for the whole clip), "
-        f"got {p.duration}.",
-    )
-    check(p.n_fft >= 16, f"n_fft must be at least 16 samples, got {p.n_fft}.")
-    check(
-        p.hop_length >= 1,
-        f"hop_length must be at least 1 sample, got {p.hop_length}: "
-        "with 0 the window would never move.",
-    )
     win = p.n_fft if p.win_length is None else p.win_length
-    check(win >= 1, f"win_length must be at least 1 sample, got {win}.")
     check(
         win <= p.n_fft,
         f"win_length ({win}) cannot be longer than n_fft ({p.n_fft}): "
@@ -258,23 +314,12 @@ def _validate(p: MelParams) -> None:
         f"hop_length ({p.hop_length}) is longer than the window ({win} samples): "
         "the samples between two windows would be ignored.",
     )
-    check(p.window in WINDOWS, f"window {p.window!r} is unknown; choose one of {_names(WINDOWS)}.")
-    check(
-        p.pad_mode in PAD_MODES,
-        f"pad_mode must be 'constant' (zeros, librosa >= 0.10) or 'reflect' (older librosa), "
-        f"got {p.pad_mode!r}.",
-    )
-    if p.segment_seconds is not None:
+    if p.segment_seconds is not None and p.duration is not None:
         check(
-            p.segment_seconds > 0,
-            f"segment_seconds must be positive (or None for no segments), got {p.segment_seconds}.",
+            p.segment_seconds <= p.duration,
+            f"segment_seconds ({p.segment_seconds:g} s) is longer than the clip duration "
+            f"({p.duration:g} s).",
         )
-        if p.duration is not None:
-            check(
-                p.segment_seconds <= p.duration,
-                f"segment_seconds ({p.segment_seconds:g} s) is longer than the clip duration "
-                f"({p.duration:g} s).",
-            )
     shortest = p.segment_samples
     if shortest is not None:
         what = "segments" if p.segment_seconds is not None else "clips"
@@ -283,8 +328,6 @@ def _validate(p: MelParams) -> None:
             f"{what} of {shortest / p.sample_rate:.3g} s are {shortest} samples, shorter than one "
             f"FFT frame (n_fft={p.n_fft} samples = {p.n_fft / p.sample_rate:.3g} s).",
         )
-    check(p.n_mels >= 1, f"n_mels must be at least 1, got {p.n_mels}.")
-    check(p.fmin >= 0, f"fmin must be 0 Hz or more, got {p.fmin:g}.")
     check(
         p.mel_fmax <= p.nyquist,
         f"fmax={p.mel_fmax:g} Hz is above the Nyquist frequency ({p.nyquist:g} Hz) of "
@@ -298,26 +341,7 @@ def _validate(p: MelParams) -> None:
         f"{p.mel_fmax:g} Hz: {empty} mel band(s) would fall between two FFT bins and stay empty. "
         "Use fewer mels or a larger n_fft.",
     )
-    check(p.power > 0, f"power must be positive (1 = magnitude, 2 = power), got {p.power:g}.")
-    check(
-        p.ref == "max" or (not isinstance(p.ref, str) and p.ref > 0),
-        f"ref must be 'max' or a positive number, got {p.ref!r}.",
-    )
-    check(p.amin > 0, f"amin must be a positive number, got {p.amin:g}.")
-    check(
-        p.top_db is None or p.top_db > 0,
-        f"top_db must be positive (e.g. 80 dB) or None for no floor, got {p.top_db}.",
-    )
-    check(
-        p.normalize in NORMALIZATIONS,
-        f"normalize must be one of {_names(NORMALIZATIONS)}, got {p.normalize!r}.",
-    )
-    check(p.image in IMAGE_MODES, f"image must be None or 'kaggle', got {p.image!r}.")
     check_cost(p)
-
-
-def _names(options: tuple[str, ...]) -> str:
-    return ", ".join(repr(o) for o in options)
 
 
 # -- mel scale (Slaney, as librosa) ------------------------------------------------------------
@@ -411,7 +435,7 @@ def mel_reference(y: np.ndarray, params: MelParams) -> np.ndarray:
     (b, n_mels, frames); float32, in dB and normalised as ``params`` says."""
     import librosa
 
-    batch, single = _as_batch(y, params)
+    batch, single = as_batch(y, params)
     out = []
     for row in batch:
         S = librosa.feature.melspectrogram(
@@ -432,194 +456,5 @@ def mel_reference(y: np.ndarray, params: MelParams) -> np.ndarray:
             ref = np.max if params.ref == "max" else params.ref
             S = librosa.power_to_db(S, ref=ref, amin=params.amin, top_db=params.top_db)
         out.append(S)
-    result = _normalise(np.stack(out).astype(np.float32, copy=False), params.normalize)
+    result = normalise(np.stack(out).astype(np.float32, copy=False), params.normalize)
     return result[0] if single else result
-
-
-# -- the fast one: torch -----------------------------------------------------------------------
-_CHUNK_FRAMES = 128  # frames per FFT block: its spectrum stays in the CPU cache
-_BAND_GROUP = 16  # mel bands per projection block
-
-
-def mel_fast(y: np.ndarray, params: MelParams) -> np.ndarray:
-    """Same result as :func:`mel_reference`, computed with torch on one thread.
-
-    It agrees with librosa within 0.01 dB wherever librosa's value lies within 80 dB of the
-    maximum, i.e. everywhere with the default ``top_db=80`` (further down, float32 FFT rounding
-    shows: ~0.03 dB at -100 dB, where librosa computes the FFT in float64). The STFT
-    runs in blocks of frames whose spectrum fits in the CPU cache, the power is ``re^2 + im^2``,
-    and the mel projection multiplies each group of bands only with the FFT bins it covers (the
-    filterbank is ~98 % zeros).
-    """
-    import torch
-
-    batch, single = _as_batch(y, params)
-    plan = _plan(
-        params.sample_rate,
-        params.n_fft,
-        params.win_length,
-        params.window,
-        params.n_mels,
-        params.fmin,
-        params.mel_fmax,
-    )
-    frames = params.frames_for(batch.shape[1])
-    out = np.empty((len(batch), params.n_mels, frames), dtype=np.float32)
-    with single_threaded_torch(), torch.inference_mode():
-        for i, row in enumerate(batch):
-            S = _mel_power(torch.from_numpy(row), plan, params, frames)
-            if params.db:
-                S = _power_to_db(S, params)
-            out[i] = S.T.numpy()
-    out = _normalise(out, params.normalize)
-    return out[0] if single else out
-
-
-_THREADS_LOCK = threading.Lock()
-_threads_users = 0
-_threads_before = 0
-
-
-@contextmanager
-def single_threaded_torch() -> Iterator[None]:
-    """Run torch on one thread inside the block, restoring the setting when the last of
-    several concurrent users leaves. Parallel clips beat parallel FFTs, and torch's own thread
-    team slows down many times over when other processes share the cores."""
-    import torch
-
-    global _threads_users, _threads_before
-    with _THREADS_LOCK:
-        if _threads_users == 0:
-            _threads_before = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads_users += 1
-    try:
-        yield
-    finally:
-        with _THREADS_LOCK:
-            _threads_users -= 1
-            if _threads_users == 0:
-                torch.set_num_threads(_threads_before)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    window: Any  # torch float32 (n_fft,)
-    # (mel0, mel1, bin0, bin1, weights (bin1 - bin0, mel1 - mel0)): bands mel0:mel1 use FFT
-    # bins bin0:bin1 only.
-    groups: tuple[tuple[int, int, int, int, Any], ...]
-
-
-@lru_cache(maxsize=16)
-def _plan(
-    sr: int, n_fft: int, win_length: int | None, window: str, n_mels: int, fmin: float, fmax: float
-) -> _Plan:
-    import librosa
-    import torch
-
-    # Built in float64 and cast: a float32 torch.hann_window was not reproducible (MEASURED.md).
-    win = librosa.filters.get_window(window, win_length or n_fft, fftbins=True)
-    win = librosa.util.pad_center(win, size=n_fft)
-    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
-    groups = []
-    for m0 in range(0, n_mels, _BAND_GROUP):
-        block = basis[m0 : m0 + _BAND_GROUP]
-        used = np.flatnonzero(block.any(axis=0))
-        b0, b1 = int(used[0]), int(used[-1]) + 1
-        weights = np.ascontiguousarray(block[:, b0:b1].T)
-        groups.append((m0, m0 + len(block), b0, b1, torch.from_numpy(weights)))
-    return _Plan(torch.from_numpy(win.astype(np.float32)), tuple(groups))
-
-
-def _mel_power(y: Any, plan: _Plan, params: MelParams, frames: int) -> Any:
-    """Mel (power) spectrogram of one signal as a (frames, n_mels) float32 tensor."""
-    import torch
-
-    out = torch.empty(frames, params.n_mels)
-    # One set of buffers for every block: fresh megabyte-sized tensors per block would cost
-    # as much kernel time (page faults) as the mel projection itself.
-    bins = params.n_fft // 2 + 1
-    windowed = torch.empty(_CHUNK_FRAMES, params.n_fft)
-    spec = torch.empty(_CHUNK_FRAMES, bins, dtype=torch.complex64)
-    power = torch.empty(_CHUNK_FRAMES, bins)
-    for start, framed in _frame_blocks(y, params, frames):
-        for f0 in range(0, len(framed), _CHUNK_FRAMES):
-            n = min(_CHUNK_FRAMES, len(framed) - f0)
-            torch.mul(framed[f0 : f0 + n], plan.window, out=windowed[:n])
-            torch.fft.rfft(windowed[:n], out=spec[:n])
-            parts = torch.view_as_real(spec[:n]).square_()  # re^2, im^2: contiguous, so fast
-            torch.add(parts[..., 0], parts[..., 1], out=power[:n])
-            if params.power != 2.0:
-                power[:n].pow_(params.power / 2)
-            block = out[start + f0 : start + f0 + n]
-            for m0, m1, b0, b1, weights in plan.groups:
-                block[:, m0:m1] = power[:n, b0:b1] @ weights
-    return out
-
-
-def _frame_blocks(y: Any, params: MelParams, frames: int) -> list[tuple[int, Any]]:
-    """The STFT frames as (first frame, (k, n_fft) view) blocks. When centering, only the few
-    frames that reach past either end are cut from padded copies (as librosa does); the rest
-    are views of the signal itself."""
-    import torch.nn.functional as F
-
-    n_fft, hop = params.n_fft, params.hop_length
-    if not params.center:
-        return [(0, y.unfold(0, n_fft, hop)[:frames])]
-    half = n_fft // 2
-
-    def padded(piece: Any, left: int, right: int) -> Any:
-        return F.pad(piece[None, None], (left, right), mode=params.pad_mode)[0, 0]
-
-    head = -(-half // hop)  # frames that start before the signal
-    tail = max(head, (len(y) + half - n_fft) // hop + 1 - -(-n_fft // hop))  # a margin
-    if tail - head < _CHUNK_FRAMES:  # short signal: pad it whole
-        return [(0, padded(y, half, half).unfold(0, n_fft, hop)[:frames])]
-    first = padded(y[: (head - 1) * hop + half + 1], half, 0).unfold(0, n_fft, hop)[:head]
-    middle = y[head * hop - half :].unfold(0, n_fft, hop)[: tail - head]
-    last = padded(y[tail * hop - half :], 0, half).unfold(0, n_fft, hop)[: frames - tail]
-    return [(0, first), (head, middle), (tail, last)]
-
-
-def _power_to_db(S: Any, params: MelParams) -> Any:
-    """``librosa.power_to_db`` on a torch tensor."""
-    import torch
-
-    db = 10.0 * torch.log10(torch.clamp(S, min=params.amin))
-    ref = float(S.max()) if params.ref == "max" else float(params.ref)
-    db -= 10.0 * math.log10(max(params.amin, ref))
-    if params.top_db is not None:
-        db = torch.clamp(db, min=float(db.max()) - params.top_db)
-    return db
-
-
-def _as_batch(y: np.ndarray, params: MelParams) -> tuple[np.ndarray, bool]:
-    y = np.ascontiguousarray(y, dtype=np.float32)
-    if y.ndim not in (1, 2):
-        raise ParamsError(
-            f"Expected a signal (n,) or a batch of signals (b, n), got shape {y.shape}."
-        )
-    if y.shape[-1] < params.n_fft:
-        raise ParamsError(
-            f"The signal has {y.shape[-1]} samples, fewer than one FFT frame "
-            f"(n_fft={params.n_fft}); cut clips with segments(), which pads short ones."
-        )
-    return (y[None], True) if y.ndim == 1 else (y, False)
-
-
-def _normalise(S: np.ndarray, mode: str) -> np.ndarray:
-    """Normalise each (n_mels, frames) item of a (b, n_mels, frames) array in place."""
-    if mode == "none":
-        return S
-    for item in S:
-        if mode == "minmax":
-            lo, span = item.min(), item.max() - item.min()
-            item -= lo
-            if span > 0:
-                item /= span
-        else:
-            item -= item.mean()
-            std = item.std()
-            if std > 0:
-                item /= std
-    return S

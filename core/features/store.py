@@ -36,7 +36,8 @@ import pandas as pd
 from core import quota, settings
 from core.audio import load
 from core.audio.clip import clip_features
-from core.audio.mel import MelParams, single_threaded_torch
+from core.audio.mel import MelParams
+from core.audio.mel_fast import single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
 from core.policy import Actor, authorize
 from core.storage.atomic import atomic_path

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.constraints import Boolean, Interval, Options, Param, validate_fields
 from core.errors import ParamsError
 
 MODEL_PRESETS: dict[str, dict[str, Any]] = {
@@ -47,30 +48,37 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
 PADDINGS: tuple[str, ...] = ("valid", "same")
 HEADS: tuple[str, ...] = ("flatten", "gap", "time_gap")
 
+#: Every model parameter: its rule (see ``core.constraints``).
+MODEL_PARAMS: dict[str, Param] = {
+    "channels": Param(Interval(int, 1, None), many=True, help="output channels of each conv block"),
+    "kernel_sizes": Param(Interval(int, 1, None), many=True, help="kernel size of each conv block"),
+    "padding": Param(Options(PADDINGS), help="valid: no padding; same: keep the size"),
+    "pool": Param(Interval(int, 1, None), help="max-pooling size after each conv block"),
+    "batch_norm": Param(Boolean(), help="batch norm in each conv block"),
+    "head": Param(
+        Options(HEADS),
+        help="flatten, global average pooling (gap), or average pooling over time (time_gap)",
+    ),
+}
+
 
 def model_params(preset: str = "paper", overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Parameters of a preset with ``overrides`` applied, validated.
 
     Raises ParamsError for an unknown preset or key, or an invalid value.
+
+    >>> model_params("paper", {"channels": [8, 16]})["channels"]
+    [8, 16]
     """
     if preset not in MODEL_PRESETS:
         raise ParamsError(f"unknown model preset {preset!r}; choose one of {list(MODEL_PRESETS)}")
     params = {**MODEL_PRESETS[preset], **(overrides or {})}
-    unknown = set(params) - set(MODEL_PRESETS["paper"])
+    unknown = set(params) - set(MODEL_PARAMS)
     if unknown:
         raise ParamsError(f"unknown model parameter(s): {', '.join(sorted(unknown))}")
-    params["channels"] = [int(c) for c in params["channels"]]
-    params["kernel_sizes"] = [int(k) for k in params["kernel_sizes"]]
-    if not params["channels"] or min(params["channels"]) < 1:
-        raise ParamsError("channels must list at least one positive channel count")
+    params = validate_fields(MODEL_PARAMS, params)
     if len(params["kernel_sizes"]) != len(params["channels"]):
         raise ParamsError("kernel_sizes needs one entry per conv layer (as many as channels)")
-    if min(params["kernel_sizes"]) < 1 or int(params["pool"]) < 1:
-        raise ParamsError("kernel sizes and pool must be positive")
-    if params["padding"] not in PADDINGS or params["head"] not in HEADS:
-        raise ParamsError(f"padding must be one of {PADDINGS} and head one of {HEADS}")
-    params["pool"] = int(params["pool"])
-    params["batch_norm"] = bool(params["batch_norm"])
     return params
 
 

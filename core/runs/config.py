@@ -163,13 +163,10 @@ class RunConfig:
 
 
 def _train_config(data: Mapping[str, Any]) -> TrainConfig:
-    """A TrainConfig from its dict, whichever name the architecture was saved under."""
+    """A TrainConfig from its dict (``TrainConfig.from_dict`` reads the architecture under
+    either of its names)."""
     from core.training.config import TrainConfig
 
     if not isinstance(data, Mapping):
         raise ParamsError(f"A run's training settings must be a mapping, not {data!r}.")
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    data = dict(data)
-    if "model" in data and "model" not in names and "architecture" in names:
-        data["architecture"] = data.pop("model")
-    return TrainConfig.from_dict(data)
+    return TrainConfig.from_dict(dict(data))

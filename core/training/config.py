@@ -7,12 +7,58 @@ import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.constraints import Boolean, Interval, Options, Param, validate_fields
 from core.errors import ParamsError
-from core.models import model_params
+from core.models import MODEL_PARAMS, MODEL_PRESETS, model_params
+from core.splits import PROTOCOLS
 
 FRAMEWORKS: tuple[str, ...] = ("torch", "keras")
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+_FRACTION = Interval(float, 0, 1, closed="left")
+
+#: Every field of TrainConfig but ``model_params`` (see ``core.models.MODEL_PARAMS``): its rule,
+#: and what the Train page's widgets offer.
+TRAIN_PARAMS: dict[str, Param] = {
+    "framework": Param(Options(FRAMEWORKS), help="PyTorch or Keras"),
+    "architecture": Param(
+        Options(tuple(MODEL_PRESETS)),
+        help="the network: the seed paper's CNN or the recommended one",
+    ),
+    "epochs": Param(Interval(int, 1, None), widget=(1, 500), help="passes over the training part"),
+    "batch_size": Param(Interval(int, 1, None), widget=(1, 1024), help="clips per step"),
+    "lr": Param(
+        Interval(float, 0, None, closed="neither"), widget=(1e-6, 1.0), help="learning rate"
+    ),
+    "lr_schedule": Param(Options(LR_SCHEDULES), help="constant, or per-step cosine decay"),
+    "optimizer": Param(
+        Options(OPTIMIZERS), help="adam (weight decay as L2 in torch) or adamw (decoupled)"
+    ),
+    "weight_decay": Param(Interval(float, 0, None), widget=(0.0, 1.0), help="weight decay"),
+    "dropout": Param(_FRACTION, widget=(0.0, 0.9), help="dropout right before the linear layer"),
+    "patience": Param(
+        Interval(int, 0, None),
+        widget=(0, 100),
+        help="early stopping: epochs without a lower validation loss (0 = off)",
+    ),
+    "val_fraction": Param(
+        _FRACTION,
+        widget=(0.0, 0.5),
+        help="share of each fold's training clips held out for validation",
+    ),
+    "seed": Param(
+        Interval(int, 0, 2**31 - 1),
+        help="seeds the folds, weights, data order and augmentation: same seed, same folds",
+    ),
+    "protocol": Param(Options(PROTOCOLS), help="how clips are split into folds"),
+    "k": Param(Interval(int, 2, None), widget=(2, 10), help="number of folds"),
+    "drop_repetitions": Param(Boolean(), help="drop GTZAN's exact repetitions from every part"),
+    "time_crop": Param(
+        Interval(int, 0, None),
+        widget=(0, 4096),
+        help="train on random crops this many frames wide (0 = whole width)",
+    ),
+}
 
 
 @dataclass
@@ -22,8 +68,9 @@ class TrainConfig:
     Attributes
     ----------
     framework : ``torch`` or ``keras``.
-    model : model preset (``paper`` or ``recommended``, see ``core.models``).
-    model_params : overrides of that preset (``channels``, ``kernel_sizes``, ``padding``...).
+    architecture : the network (``paper`` or ``recommended``, see ``core.models``); runs saved
+        before it had its own name call it ``model`` (``from_dict`` reads both).
+    model_params : overrides of that architecture (``channels``, ``kernel_sizes``, ``padding``...).
     epochs, batch_size, lr : the usual; ``lr_schedule`` ``constant`` or per-step ``cosine``.
     optimizer : ``adam`` (weight decay as L2 in torch, as in the paper; decoupled in Keras) or
         ``adamw`` (decoupled weight decay).
@@ -41,7 +88,7 @@ class TrainConfig:
     """
 
     framework: str = "torch"
-    model: str = "paper"
+    architecture: str = "paper"
     model_params: dict[str, Any] = field(default_factory=dict)
     epochs: int = 20
     batch_size: int = 10
@@ -62,40 +109,27 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> TrainConfig:
-        """Check every field; raise ParamsError naming the first bad one."""
-        from core.splits import PROTOCOLS
-
-        choices = {
-            "framework": FRAMEWORKS,
-            "optimizer": OPTIMIZERS,
-            "lr_schedule": LR_SCHEDULES,
-            "protocol": PROTOCOLS,
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ParamsError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        model_params(self.model, self.model_params)
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr}
-        for name, value in positive.items():
-            if not value > 0:
-                raise ParamsError(f"{name} must be positive, got {value}")
-        non_negative = {
-            "weight_decay": self.weight_decay,
-            "patience": self.patience,
-            "time_crop": self.time_crop,
-        }
-        for name, value in non_negative.items():
-            if value < 0:
-                raise ParamsError(f"{name} must not be negative, got {value}")
-        if not 0.0 <= self.dropout < 1.0 or not 0.0 <= self.val_fraction < 1.0:
-            raise ParamsError("dropout and val_fraction must be in [0, 1)")
-        if self.k < 2:
-            raise ParamsError(f"k must be at least 2, got {self.k}")
+        """Check every field (normalising 1 to 1.0 for float fields...); raise ParamsError naming
+        the first bad one."""
+        for name, value in validate_fields(TRAIN_PARAMS, self.__dict__).items():
+            setattr(self, name, value)
+        model_params(self.architecture, self.model_params)
         return self
 
     def resolved_model_params(self) -> dict[str, Any]:
-        """The model preset's parameters with this config's overrides applied."""
-        return model_params(self.model, self.model_params)
+        """The architecture's parameters with this config's overrides applied."""
+        return model_params(self.architecture, self.model_params)
+
+    def summary(self) -> str:
+        """One line naming the framework, the closest preset and every setting that differs
+        from it.
+
+        >>> preset("paper", "keras", epochs=10).summary()
+        'keras, paper + epochs=10'
+        """
+        name = min(PRESETS, key=lambda n: len(_changes(preset(n, self.framework), self)))
+        changes = _changes(preset(name, self.framework), self)
+        return f"{self.framework}, {name}" + (" + " + ", ".join(changes) if changes else "")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict of all fields."""
@@ -103,7 +137,14 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """Inverse of ``to_dict``; unknown keys raise ParamsError, missing ones take defaults."""
+        """Inverse of ``to_dict``; unknown keys raise ParamsError, missing ones take defaults.
+        The old name ``model`` (runs saved before ``architecture``) is read as ``architecture``.
+
+        >>> TrainConfig.from_dict({"model": "recommended"}).architecture
+        'recommended'
+        """
+        if "model" in data and "architecture" not in data:
+            data = {("architecture" if k == "model" else k): v for k, v in data.items()}
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:
@@ -124,7 +165,7 @@ class TrainConfig:
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {
         "torch": {
-            "model": "paper",
+            "architecture": "paper",
             "epochs": 30,
             "batch_size": 10,
             "lr": 1e-3,
@@ -135,7 +176,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "time_crop": 128,
         },
         "keras": {
-            "model": "paper",
+            "architecture": "paper",
             "epochs": 30,
             "batch_size": 10,
             "lr": 1e-3,
@@ -148,7 +189,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "recommended": {
         framework: {
-            "model": "recommended",
+            "architecture": "recommended",
             "epochs": 50,
             "batch_size": 32,
             "lr": 2e-3,
@@ -182,3 +223,18 @@ def preset(name: str, framework: str = "torch", **changes: Any) -> TrainConfig:
     if framework not in FRAMEWORKS:
         raise ParamsError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
     return TrainConfig(framework=framework, **{**PRESETS[name][framework], **changes})
+
+
+def _changes(base: TrainConfig, config: TrainConfig) -> list[str]:
+    """``field=value`` for each setting of ``config`` that differs from ``base``."""
+    changes = [
+        f"{name}={param.text(getattr(config, name))}"
+        for name, param in TRAIN_PARAMS.items()
+        if getattr(config, name) != getattr(base, name)
+    ]
+    mine, theirs = config.resolved_model_params(), base.resolved_model_params()
+    return changes + [
+        f"{name}={param.text(mine[name])}"
+        for name, param in MODEL_PARAMS.items()
+        if mine[name] != theirs[name]
+    ]
