@@ -36,14 +36,14 @@ def mel_cost(p: MelParams) -> MelCost:
     if p.segment_samples is not None and p.n_segments is not None:
         frames = p.n_segments * p.frames_for(p.segment_samples)
     else:  # whole clips: as long as the longest stretch analysed
-        frames = p.frames_for(round(settings.current().max_analysis_seconds * p.sample_rate))
+        frames = p.frames_for(round(_limits().max_analysis_seconds * p.sample_rate))
     return MelCost(frames, frames * p.n_fft, frames * p.n_mels)
 
 
 def check_cost(p: MelParams) -> None:
     """Raise ParamsError when one clip would cost more than ``GENRELAB_MAX_STFT_MSAMPLES`` or
     ``GENRELAB_MAX_MEL_MCELLS`` allow."""
-    cost, s = mel_cost(p), settings.current()
+    cost, s = mel_cost(p), _limits()
     for value, millions, what, var in (
         (cost.stft_work, s.max_stft_msamples, "frames x n_fft", "GENRELAB_MAX_STFT_MSAMPLES"),
         (cost.mel_cells, s.max_mel_mcells, "frames x n_mels", "GENRELAB_MAX_MEL_MCELLS"),
@@ -56,3 +56,12 @@ def check_cost(p: MelParams) -> None:
                 f"{limit / 1e6:,.0f} million ({var}). Use a larger hop_length, a shorter "
                 "duration or fewer mels."
             )
+
+
+def _limits() -> settings.Settings:
+    """The settings; their defaults while one is invalid (MelParams presets are made at import,
+    before the app or the command line reports the invalid setting by name)."""
+    try:
+        return settings.current()
+    except ParamsError:
+        return settings.Settings()
