@@ -128,7 +128,7 @@ class Settings:
     max_stft_msamples: int = _setting("GENRELAB_MAX_STFT_MSAMPLES", _int, 200, minimum=1)
     max_mel_mcells: int = _setting("GENRELAB_MAX_MEL_MCELLS", _int, 20, minimum=1)
     #: Hosted mode: disk quotas in MB, per user and for everyone together, over uploads,
-    #: unpacked datasets, feature stores and runs (see core.quota).
+    #: unpacked datasets, feature stores and runs (see core.storage.quota).
     quota_user_mb: int = _setting("GENRELAB_QUOTA_USER_MB", _int, 5120, minimum=0)
     quota_total_mb: int = _setting("GENRELAB_QUOTA_TOTAL_MB", _int, 51200, minimum=0)
     #: Top-level packages job executors may come from (comma separated).

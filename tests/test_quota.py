@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import quota, settings
-from core.access import VIEWER, AccessError, Actor, submit_job
+from core import settings
+from core.access import VIEWER, AccessError, Actor, delete_stored, submit_job
 from core.audio.mel import MelParams
 from core.dataset import discover, library
 from core.errors import QuotaError
 from core.features import compute_features
 from core.runs import RunStatus, create_run, list_runs
+from core.storage import quota
 from tests.conftest import write_tone
 
 MB = 2**20
@@ -83,7 +84,7 @@ def test_unpacking_past_the_uploaders_quota_leaves_nothing(hosted, tmp_path):
     with pytest.raises(QuotaError, match="Cannot unpack songs-.*your disk quota"):
         discover(archive, unpack_root=hosted / "unpacked")
     assert _on_disk(hosted / "unpacked") == 0
-    quota.delete("uploads", big.name, Actor("ann"))
+    delete_stored("uploads", big.name, Actor("ann"))
     assert len(discover(archive, unpack_root=hosted / "unpacked").usable) == 8
     assert [i.category for i in quota.items("ann")] == ["uploads", "datasets"]
 
@@ -124,11 +125,11 @@ def test_usage_per_user_and_category_and_deleting_ones_own(hosted):
     assert table.loc[table["user"] == "bob", "bytes"].item() == 2000
     bobs = quota.items("bob")[0]
     with pytest.raises(AccessError, match="Only bob"):
-        quota.delete("uploads", bobs.name, Actor("ann"))
+        delete_stored("uploads", bobs.name, Actor("ann"))
     with pytest.raises(AccessError, match="read-only"):
-        quota.delete("runs", run.id, Actor("ann", VIEWER))
-    quota.delete("runs", run.id, Actor("ann"))
-    quota.delete("uploads", quota.items("ann")[0].name, Actor("ann"))
+        delete_stored("runs", run.id, Actor("ann", VIEWER))
+    delete_stored("runs", run.id, Actor("ann"))
+    delete_stored("uploads", quota.items("ann")[0].name, Actor("ann"))
     assert [i.user for i in quota.items()] == ["bob"]
     assert _on_disk(hosted / "uploads") == 2000
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import quota, settings
+from core import settings
+from core.access import delete_stored
 from core.errors import GenreLabError
+from core.storage import quota
 from ui.access import can_edit, current_actor
 
 
 def storage_panel(user: str) -> None:
-    """A collapsed expander with the disk use table (see :mod:`core.quota`) and a delete box."""
+    """A collapsed expander: disk use per user and category, and a box to delete one's own."""
     with st.expander("Storage: what is kept on this server"):
         left = quota.room(user)
         if left is not None:
@@ -39,7 +41,7 @@ def storage_panel(user: str) -> None:
         if st.button("Delete", key="storage_delete_button"):
             item = labels[choice]
             try:
-                quota.delete(item.category, item.name, current_actor())
+                delete_stored(item.category, item.name, current_actor())
                 st.success(f"Deleted {item.name}.")
             except GenreLabError as exc:
                 st.error(str(exc))

@@ -6,10 +6,11 @@ import hashlib
 import os
 from pathlib import Path
 
-from core import quota, settings
+from core import settings
 from core.dataset.archive import ArchiveTooLarge, archive_dest, is_archive, unpack_archive
 from core.errors import DatasetError
 from core.policy import AccessError, Actor, authorize
+from core.storage import quota
 from core.storage.atomic import write_bytes
 
 DEMO = "demo"

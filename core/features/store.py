@@ -33,13 +33,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core import quota, settings
+from core import settings
 from core.audio import load
 from core.audio.clip import clip_features
 from core.audio.mel import MelParams
 from core.audio.mel_fast import single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
 from core.policy import Actor, authorize
+from core.storage import quota
 from core.storage.atomic import atomic_path
 from core.storage.publish import discard, publishing, remove_leftovers
 

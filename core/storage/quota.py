@@ -1,9 +1,9 @@
-"""Disk usage by category and user, quotas in hosted mode, and deleting what one owns.
+"""Disk usage by category and user, and quotas in hosted mode.
 
 Four categories hold what users make: uploaded archives (``uploads``), archives unpacked
-(``datasets``), feature stores (``features``) and runs (``runs``). A run records its user; for
-the others the owner is recorded when they are written (:func:`claim`). In hosted mode
-(``GENRELAB_HOSTED=1``) every write first asks :func:`check_room`, which raises
+(``datasets``), feature stores (``features``) and runs (``runs``); the owner of each is
+recorded when it is written (:func:`claim`); :func:`core.access.delete_stored` deletes one. In
+hosted mode (``GENRELAB_HOSTED=1``) every write first asks :func:`check_room`, which raises
 :class:`~core.errors.QuotaError` when it would pass the user's quota
 (``GENRELAB_QUOTA_USER_MB``) or the server's (``GENRELAB_QUOTA_TOTAL_MB``)::
 
@@ -20,9 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from core import settings
-from core.errors import GenreLabError, QuotaError
-from core.policy import Actor, authorize
-from core.storage.publish import discard
+from core.errors import QuotaError
 
 CATEGORIES: dict[str, str] = {
     "uploads": "uploaded archives",
@@ -64,15 +62,15 @@ def claim(category: str, path: str | os.PathLike, user: str) -> None:
     write_text(record, user)
 
 
+def forget(category: str, name: str) -> None:
+    """Drop the owner record of a deleted item."""
+    _record(category, name).unlink(missing_ok=True)
+
+
 def owner(category: str, path: str | os.PathLike) -> str:
     """Who owns ``path`` ('' when nobody is recorded: the server's own)."""
-    path = Path(path)
-    if category == "runs":
-        from core.runs import Run
-
-        return Run.from_dir(path).user if path.is_dir() else ""
     try:
-        return _record(category, path.name).read_text(encoding="utf-8").strip()
+        return _record(category, Path(path).name).read_text(encoding="utf-8").strip()
     except OSError:
         return ""
 
@@ -136,33 +134,6 @@ def _quotas(user: str) -> list[tuple[int, int, str, str]]:
         mine = sum(i.bytes for i in everything if i.user == user)
         quotas.insert(0, (mine, s.quota_user_mb * 2**20, "your", "GENRELAB_QUOTA_USER_MB"))
     return quotas
-
-
-def delete(category: str, name: str, actor: Actor | None = None) -> None:
-    """Delete the item ``name`` of ``category``: only its owner or an admin may (``actor``
-    None: the local user; see :func:`core.access.authorize`).
-
-    Raises GenreLabError for an unknown item, AccessError for someone else's.
-    """
-    if category not in CATEGORIES or not name or name.startswith(".") or "/" in name:
-        raise GenreLabError(f"There is no {category} item named {name!r}.")
-    path = roots()[category] / name
-    if not path.exists():
-        raise GenreLabError(f"There is no {CATEGORIES[category][:-1]} named {name!r}.")
-    actor = authorize(actor, f"delete {name}", owner=owner(category, path))
-    if category == "runs":
-        from core.runs import delete_run
-
-        delete_run(name, roots()["runs"], actor=actor)
-    elif category == "features":
-        from core.features import delete_store
-
-        delete_store(name, roots()["features"], actor=actor)
-    elif path.is_dir():
-        discard(path)
-    else:
-        path.unlink()
-    _record(category, name).unlink(missing_ok=True)
 
 
 def _record(category: str, name: str) -> Path:
