@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from core import settings
 from core.errors import QuotaError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CATEGORIES: dict[str, str] = {
     "uploads": "uploaded archives",
@@ -92,6 +94,8 @@ def items(user: str | None = None) -> list[Item]:
 
 def usage() -> pd.DataFrame:
     """Bytes and items per user and category (``user`` '' is the server's own)."""
+    import pandas as pd
+
     rows = [(i.user, i.category, i.bytes) for i in items()]
     table = pd.DataFrame(rows, columns=["user", "category", "bytes"])
     return (
