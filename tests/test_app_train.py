@@ -141,6 +141,7 @@ def test_choosing_keras_loads_the_keras_preset_values():
     assert at.number_input(key="tr_weight_decay").value == 0.0
     assert any("exactly the paper preset for keras" in c.value for c in at.caption)
     at.selectbox(key="tr_preset").set_value("paper-published").run()
-    assert (at.number_input(key="tr_time_crop").value, at.slider(key="tr_dropout").value) == (0, 0.5)
+    crop, dropout = at.number_input(key="tr_time_crop").value, at.slider(key="tr_dropout").value
+    assert (crop, dropout) == (0, 0.5)
     at.number_input(key="tr_epochs").set_value(12).run()
     assert any("changed" in c.value and "preset: 30" in c.value for c in at.caption)

@@ -459,3 +459,62 @@ def test_openid_connect_login_through_a_loopback_provider(server, session, tmp_p
             session.shot(page, "signed-out")
         finally:
             app.stop()
+
+
+def test_train_settings_survive_a_detour_and_a_reload_and_keras_gets_its_dropout(server, session):
+    page = session.page()
+    page.goto(server.url)
+    wait_title(page, "Genre Lab", FIRST_LOAD_MS)
+    go(page, "Train")
+    dropout = page.get_by_role("slider", name="Dropout")
+    assert dropout.get_attribute("aria-valuenow") == "0"
+    page.locator('[data-testid="stRadio"]').get_by_text("Keras", exact=True).click()
+    settle(page)
+    assert dropout.get_attribute("aria-valuenow") == "0.5"  # the Keras paper preset's
+    set_number(page, "Epochs", 3)
+    settle(page)
+    set_number(page, "Folds (k)", 2)
+    settle(page)
+    wait_text(page, "changed from the paper preset")
+    session.shot(page, "chosen")
+
+    go(page, "Compare")  # a detour through the sidebar, then back
+    go(page, "Train")
+    session.shot(page, "back")
+    assert page.get_by_label("Epochs", exact=True).input_value() == "3"
+    assert page.get_by_label("Folds (k)", exact=True).input_value() == "2"
+    assert page.get_by_role("slider", name="Dropout").get_attribute("aria-valuenow") == "0.5"
+    assert page.get_by_role("radio", name="Keras").is_checked()
+    deadline = time.monotonic() + STEP_MS / 1000
+    while "epochs=3" not in page.url:  # the URL agrees with the form again
+        assert time.monotonic() < deadline, f"the settings never reached the URL: {page.url}"
+        time.sleep(0.2)
+
+    page.reload()
+    wait_title(page, "Train")
+    wait_text(page, "All runs")
+    settle(page)
+    assert page.get_by_label("Epochs", exact=True).input_value() == "3"
+    assert page.get_by_role("radio", name="Keras").is_checked()
+    assert_clean(page)
+
+
+def test_the_compare_tab_survives_a_reload_through_its_link(server, session, completed_run):
+    page = session.page()
+    page.goto(f"{server.url}/compare?runs={completed_run}")
+    wait_title(page, "Compare runs", FIRST_LOAD_MS)
+    page.get_by_role("tab", name="Training curves").click()
+    settle(page)
+    deadline = time.monotonic() + STEP_MS / 1000
+    while "tab=Training" not in page.url:
+        assert time.monotonic() < deadline, f"the tab never reached the URL: {page.url}"
+        time.sleep(0.2)
+    assert "tab=Training" in shown_link(page)
+
+    other = session.page()  # the copied link, in another browser context
+    other.goto(page.url)
+    wait_title(other, "Compare runs", FIRST_LOAD_MS)
+    settle(other)
+    session.shot(other, "opened")
+    assert other.get_by_role("tab", name="Training curves").get_attribute("aria-selected") == "true"
+    assert_clean(other)

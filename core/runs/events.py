@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import statistics
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -302,12 +303,12 @@ def progress(events: Iterable[Event]) -> Progress:
 
 
 def eta_seconds(p: Progress, epoch_seconds: list[float]) -> float | None:
-    """Seconds left: the mean time of every epoch so far times the epochs still expected.
+    """Seconds left: the (low) median time of the epochs so far times the epochs still expected.
 
     A fold that has not ended still has its planned epochs; folds not started expect as many
-    as the ended folds trained on average (early stopping), else the planned number. Means
-    over all epochs and folds keep the estimate from jumping as single epochs vary. None
-    before the first epoch ends.
+    as the ended folds trained on average (early stopping), else the planned number. The
+    median over all epochs and folds keeps one slow epoch (the first, a busy machine) from
+    making the estimate jump. None before the first epoch ends.
 
     >>> p = Progress(k=2, epochs=4, fold=1, epoch=1, fold_acc={0: 0.5}, fold_epochs={0: 2, 1: 1})
     >>> eta_seconds(p, [2.0, 2.0, 2.0])  # fold 2 of 2: 3 more epochs of 2 s
@@ -319,7 +320,7 @@ def eta_seconds(p: Progress, epoch_seconds: list[float]) -> float | None:
     expected = sum(ended) / len(ended) if ended else p.epochs
     current = 0 if p.fold in p.fold_acc else max(p.epochs - p.epoch, 0)
     later = max(p.k - len(p.fold_acc) - (0 if p.fold in p.fold_acc else 1), 0)
-    return (current + later * expected) * sum(epoch_seconds) / len(epoch_seconds)
+    return (current + later * expected) * statistics.median_low(epoch_seconds)
 
 
 def _history(rows: list[dict[str, Any]]) -> pd.DataFrame:
