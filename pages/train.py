@@ -51,11 +51,13 @@ PROTOCOL_HELP = (
     "artist: stratified k-fold with no artist on both sides (Sturm's index) · "
     "filtered: the fault-filtered train/valid/test split (GTZAN only, one fold)"
 )
-PRESET_LABELS = {
-    "paper": "paper, improved (time crops, early stopping)",
-    "paper-published": "paper, as published (30 epochs, whole images)",
-    "recommended": "recommended",
-}
+PRESET_LABELS = {"paper": "paper, improved", "paper-published": "paper, as published"}
+PRESET_HELP = (
+    "The starting point: choosing one (or the framework) loads its values. paper, improved: "
+    "the paper's network and optimiser with random time crops and early stopping · paper, as "
+    "published: the paper's schedule exactly (30 epochs on whole images) · recommended: the "
+    "recommended network and schedule"
+)
 seed_settings()
 
 # -- input ----------------------------------------------------------------------------------------
@@ -143,9 +145,9 @@ c1.selectbox(
     "Preset",
     list(PRESETS),
     key="tr_preset",
-    format_func=PRESET_LABELS.get,
+    format_func=lambda name: PRESET_LABELS.get(name, name),
     on_change=load_preset,
-    help="the starting point: choosing one (or the framework) loads its values",
+    help=PRESET_HELP,
 )
 for column, field, label, extra in (
     (c2, "epochs", "Epochs", {}),
