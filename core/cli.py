@@ -37,16 +37,13 @@ def _dataset_download(args: argparse.Namespace) -> None:
     print(fetch_gtzan(url=args.url, sha256=args.sha256, progress=progress))
 
 
-def _train(args: argparse.Namespace) -> None:
-    import json
-
+def _run_config(args: argparse.Namespace):
+    """The RunConfig the training options describe (``train`` and ``sweep create``)."""
     from core.audio.mel import PRESETS as MEL_PRESETS
     from core.dataset import discover
     from core.dataset.library import resolve
-    from core.runs import jobs
-    from core.runs.events import FoldEnded, parse_event, progress
     from core.training.config import TRAIN_PARAMS, preset
-    from core.training.execute import run_config, train_now
+    from core.training.execute import run_config
 
     changes = _settings(args.set)
     changes.update({n: getattr(args, n) for n in TRAIN_PARAMS if getattr(args, n) is not None})
@@ -57,9 +54,19 @@ def _train(args: argparse.Namespace) -> None:
         if args.duration:
             mel = mel.replace(duration=args.duration)
     dataset = discover(resolve(args.dataset))
-    config = run_config(
+    return run_config(
         args.dataset, train, mel=mel, image_input=args.image, fingerprint=dataset.fingerprint
     )
+
+
+def _train(args: argparse.Namespace) -> None:
+    import json
+
+    from core.runs import jobs
+    from core.runs.events import FoldEnded, parse_event, progress
+    from core.training.execute import train_now
+
+    config = _run_config(args)
     if args.background:
         print(jobs.submit(config, name=args.name).id)
         return
@@ -132,6 +139,66 @@ def _runs_list(args: argparse.Namespace) -> None:
     )
 
 
+def _sweep_create(args: argparse.Namespace) -> None:
+    from core.sweeps import create_sweep, parse_param
+
+    base = _run_config(args)
+    params = [parse_param(text) for text in args.vary]
+    presets = {"train": args.preset, **({"mel": args.mel} if args.image is None else {})}
+    sweep = create_sweep(
+        base, params, args.method, args.trials, args.sweep_seed, args.name, presets=presets
+    )
+    print(sweep.id)
+
+
+def _sweep_run(args: argparse.Namespace) -> None:
+    from core.runs import create_run, jobs, load_run, worker
+    from core.sweeps import load_sweep, sweep_job
+
+    sweep = load_sweep(args.sweep)
+    config = sweep_job(sweep)
+    if args.background:
+        print(jobs.submit(config, name=sweep.label).id)
+        return
+    job = create_run(config, name=sweep.label)
+    worker.main(job.dir)
+    job = load_run(job.id)
+    _print_trials(sweep)
+    if job.error:
+        print(f"error: {job.error}", file=sys.stderr)
+    print(f"sweep {sweep.id}: {job.status.value}", file=sys.stderr)
+
+
+def _sweep_list(args: argparse.Namespace) -> None:
+    from core.sweeps import list_sweeps
+
+    for sweep in list_sweeps():
+        best = sweep.best()
+        shown = "-" if best is None else f"{best['mean_acc']:.3f}"
+        done = int(sweep.trials()["state"].eq("complete").sum())
+        print(
+            f"{sweep.id}  {sweep.label:<24} {sweep.method:<6} {done}/{sweep.n_trials} trials"
+            f"  best {shown}  {sweep.status()}"
+        )
+
+
+def _sweep_show(args: argparse.Namespace) -> None:
+    from core.sweeps import load_sweep
+
+    _print_trials(load_sweep(args.sweep))
+
+
+def _print_trials(sweep) -> None:
+    table = sweep.trials()
+    print(table.to_string(index=False) if len(table) else "no trials yet")
+
+
+def _sweep_cancel(args: argparse.Namespace) -> None:
+    from core.sweeps import cancel_sweep, load_sweep
+
+    cancel_sweep(load_sweep(args.sweep))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m core``."""
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
@@ -151,42 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--sha256", default=None, help="expected checksum of the archive")
     download.set_defaults(func=_dataset_download)
 
-    from core.audio.mel import PRESETS as MEL_PRESETS
-    from core.training.config import PRESETS, TRAIN_PARAMS
-    from core.training.execute import IMAGE_INPUTS
-
     train = groups.add_parser("train", help="train a model under a protocol (k-fold)")
-    train.add_argument("--dataset", default="demo", help="'demo' or a folder/archive path")
-    train.add_argument(
-        "--preset", choices=list(PRESETS), default="paper", help="the settings to start from"
-    )
-    for name, param in TRAIN_PARAMS.items():  # every training setting; default: the preset's
-        flags = dict.fromkeys([f"--{name}", f"--{name.replace('_', '-')}"])
-        options = param.rule.options if isinstance(param.rule, Options) else None
-        train.add_argument(
-            *flags,
-            type=_typed(name, param),
-            choices=options,
-            default=None,
-            help=param.help if options else f"{param.help}: {param.describe()}",
-        )
-    train.add_argument(
-        "--mel", choices=list(MEL_PRESETS), default="fast", help="mel preset for audio datasets"
-    )
-    train.add_argument("--duration", type=float, default=None, help="seconds used per clip")
-    train.add_argument(
-        "--image",
-        choices=list(IMAGE_INPUTS),
-        default=None,
-        help="train on Kaggle spectrogram images in this mode",
-    )
-    train.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="a training setting or model parameter, e.g. --set lr=0.0005 --set channels=8,16",
-    )
+    _add_training_args(train)
     train.add_argument("--name", default="")
     train.add_argument("--background", action="store_true", help="queue it and return")
     train.set_defaults(func=_train)
@@ -198,7 +231,81 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_subparsers(dest="command", required=True).add_parser(
         "list", help="list runs"
     ).set_defaults(func=_runs_list)
+    _add_sweep_parser(groups)
     return parser
+
+
+def _add_training_args(parser: argparse.ArgumentParser) -> None:
+    from core.audio.mel import PRESETS as MEL_PRESETS
+    from core.training.config import PRESETS, TRAIN_PARAMS
+    from core.training.execute import IMAGE_INPUTS
+
+    parser.add_argument("--dataset", default="demo", help="'demo' or a folder/archive path")
+    parser.add_argument(
+        "--preset", choices=list(PRESETS), default="paper", help="the settings to start from"
+    )
+    for name, param in TRAIN_PARAMS.items():  # every training setting; default: the preset's
+        flags = dict.fromkeys([f"--{name}", f"--{name.replace('_', '-')}"])
+        options = param.rule.options if isinstance(param.rule, Options) else None
+        parser.add_argument(
+            *flags,
+            type=_typed(name, param),
+            choices=options,
+            default=None,
+            help=param.help if options else f"{param.help}: {param.describe()}",
+        )
+    parser.add_argument(
+        "--mel", choices=list(MEL_PRESETS), default="fast", help="mel preset for audio datasets"
+    )
+    parser.add_argument("--duration", type=float, default=None, help="seconds used per clip")
+    parser.add_argument(
+        "--image",
+        choices=list(IMAGE_INPUTS),
+        default=None,
+        help="train on Kaggle spectrogram images in this mode",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a training setting or model parameter, e.g. --set lr=0.0005 --set channels=8,16",
+    )
+
+
+def _add_sweep_parser(groups: argparse._SubParsersAction) -> None:
+    from core.sweeps import METHODS, SETTINGS
+
+    sweep = groups.add_parser("sweep", help="hyperparameter sweeps: many k-fold runs")
+    cmds = sweep.add_subparsers(dest="command", required=True)
+    create = cmds.add_parser("create", help="define a sweep (prints its id)")
+    _add_training_args(create)
+    create.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        required=True,
+        metavar="NAME=SPEC",
+        help=f"a setting to vary ({', '.join(SETTINGS)}): NAME=V1,V2,... or NAME=LOW:HIGH[:log]",
+    )
+    create.add_argument("--method", choices=METHODS, default="grid")
+    create.add_argument("--trials", type=int, default=None, help="default: the grid's size")
+    create.add_argument("--sweep-seed", type=int, default=0, help="seed of the sampler")
+    create.add_argument("--name", default="")
+    create.set_defaults(func=_sweep_create)
+    for command, text in (("run", "run a sweep"), ("resume", "go on with a cancelled sweep")):
+        run = cmds.add_parser(command, help=f"{text} (keeps its finished trials)")
+        run.add_argument("sweep", help="sweep id (see: python -m core sweep list)")
+        run.add_argument("--background", action="store_true", help="queue it and return")
+        run.set_defaults(func=_sweep_run)
+    cmds.add_parser("list", help="list sweeps").set_defaults(func=_sweep_list)
+    for command, func, text in (
+        ("show", _sweep_show, "a sweep's trials, best first"),
+        ("cancel", _sweep_cancel, "cancel a sweep's running job"),
+    ):
+        cmd = cmds.add_parser(command, help=text)
+        cmd.add_argument("sweep")
+        cmd.set_defaults(func=func)
 
 
 def main(argv: list[str] | None = None) -> int:

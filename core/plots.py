@@ -403,3 +403,14 @@ def training_curves_overlay(histories: dict[str, pd.DataFrame]) -> go.Figure:
         legend=dict(orientation="h", y=-0.25),
     )
     return _style(fig, height=440).update_layout(margin_t=90)
+
+
+def sweep_parallel(trials: pd.DataFrame, settings: list[str]) -> go.Figure:
+    """Parallel coordinates of a sweep's finished trials: each varied setting, then the mean
+    accuracy (also the colour)."""
+    done = trials.dropna(subset=["mean_acc"])
+    dimensions = [dict(label=name, values=done[name].astype(float)) for name in settings]
+    dimensions.append(dict(label="mean acc", values=done["mean_acc"], range=[0, 1]))
+    line = dict(color=done["mean_acc"], colorscale=MAGMA, cmin=0, cmax=1, showscale=True)
+    fig = go.Figure(go.Parcoords(line=line, dimensions=dimensions))
+    return _style(fig, height=360)

@@ -72,6 +72,21 @@ def _text(var: str, raw: str) -> str:
     return raw
 
 
+#: How a run's folds are trained: in its worker process one after another, or as Ray tasks.
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+#: Where PyTorch trains and predicts: CUDA when present (``auto``), or forced.
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+
+
+def _one_of(allowed: tuple[str, ...]) -> Callable[[str, str], str]:
+    def parse(var: str, raw: str) -> str:
+        if raw.lower() not in allowed:
+            raise ParamsError(f"{var} must be one of {', '.join(allowed)}, not {raw!r}.")
+        return raw.lower()
+
+    return parse
+
+
 def _setting(
     env: str, parse: Callable[[str, str], Any], default: Any = None, minimum: float | None = None
 ) -> Any:
@@ -115,6 +130,21 @@ class Settings:
     executor_packages: tuple[str, ...] = _setting("GENRELAB_EXECUTOR_PACKAGES", _names, ("core",))
     #: Where ``python -m core dataset download`` fetches GTZAN (None: the public archive).
     gtzan_url: str | None = _setting("GENRELAB_GTZAN_URL", _text)
+    #: How a run's folds train: ``local`` (in its worker, one after another) or ``ray``.
+    executor: str = _setting("GENRELAB_EXECUTOR", _one_of(EXECUTORS), "local")
+    #: The Ray cluster: its GCS ``host:port``, ``ray://host:10001`` (Ray Client), or ``local``
+    #: to start a Ray on this machine for each run's worker.
+    ray_address: str = _setting("GENRELAB_RAY_ADDRESS", _text, "local")
+    #: CPUs each fold's Ray task reserves; its framework gets as many threads.
+    ray_cpus_per_fold: float = _setting("GENRELAB_RAY_CPUS_PER_FOLD", _float, 1.0, minimum=0.5)
+    #: GPUs each fold's Ray task reserves (1, or 0.5 to share one GPU between two folds).
+    ray_gpus_per_fold: float = _setting("GENRELAB_RAY_GPUS_PER_FOLD", _float, 0.0, minimum=0)
+    #: Times a fold whose Ray worker died is tried again.
+    ray_max_retries: int = _setting("GENRELAB_RAY_MAX_RETRIES", _int, 2, minimum=0)
+    #: Seconds to wait for a Ray cluster to answer.
+    ray_connect_timeout: float = _setting("GENRELAB_RAY_CONNECT_TIMEOUT", _float, 10.0, minimum=0.1)
+    #: Where PyTorch trains and predicts: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+    device: str = _setting("GENRELAB_DEVICE", _one_of(DEVICES), "auto")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

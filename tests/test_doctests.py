@@ -8,13 +8,16 @@ import importlib
 import pytest
 
 #: Modules whose docstrings carry examples: spectrogram settings, a clip's features, folds,
-#: feature stores, prediction.
+#: feature stores, prediction, the torch device, sweep spaces and sweeps.
 MODULES = (
     "core.audio.mel",
     "core.audio.clip",
     "core.splits",
     "core.features.store",
     "core.predict",
+    "core.training.device",
+    "core.sweeps.space",
+    "core.sweeps.sweep",
 )
 
 

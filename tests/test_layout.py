@@ -30,6 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "splits evaluation.metrics",
         "training",
         "runs",
+        "sweeps",
         "evaluation",
         "predict links access cli __main__",
     )
@@ -39,11 +40,20 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
 PENDING: frozenset[tuple[str, str]] = frozenset(
     {
         ("core.training.execute", "core.runs"),  # running a training job belongs with the runs
+        ("core.training.execute", "core.runs.executors"),  # (and so does choosing its executor)
         ("core.training.loop", "core.training.torch_trainer"),  # the loop dispatches to the
         ("core.training.loop", "core.training.keras_trainer"),  # trainers, which use the loop
     }
 )
-PAGES = {"home.py", "explore.py", "spectrogram_lab.py", "train.py", "compare.py", "predict.py"}
+PAGES = {
+    "home.py",
+    "explore.py",
+    "spectrogram_lab.py",
+    "train.py",
+    "compare.py",
+    "sweep.py",
+    "predict.py",
+}
 
 
 @dataclass(frozen=True)

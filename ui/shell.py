@@ -26,6 +26,7 @@ def _pages() -> list:
         st.Page("pages/spectrogram_lab.py", title="Spectrogram Lab", icon=":material/equalizer:"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/sweep.py", title="Sweeps", icon=":material/tune:"),
         st.Page("pages/predict.py", title="Predict", icon=":material/lyrics:"),
     ]
 

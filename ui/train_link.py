@@ -10,6 +10,7 @@ keeps them for the next visit. Values are read and written as ``TRAIN_PARAMS`` s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -78,14 +79,26 @@ def apply_preset(name: str) -> None:
 
 def share_settings() -> None:
     """The current settings into the URL (hyperparameters only where they leave the preset)."""
-    framework, name = st.session_state["tr_framework"], st.session_state["tr_preset"]
-    base = preset(name, framework)
-    values: dict[str, str | None] = {"framework": framework, "preset": name, _OLD_PRESET_KEY: None}
+    values = {field: st.session_state[f"tr_{field}"] for field in (*HYPER, *_OTHER)}
+    share(train_query(st.session_state["tr_framework"], st.session_state["tr_preset"], values))
+
+
+def train_query(
+    framework: str, preset_name: str, values: Mapping[str, Any]
+) -> dict[str, str | None]:
+    """The Train page's URL parameters for these settings: framework, preset, and each of
+    ``values`` that leaves the preset (``None`` for the others, which a link leaves out)."""
+    base = preset(preset_name, framework)
+    query: dict[str, str | None] = {
+        "framework": framework,
+        "preset": preset_name,
+        _OLD_PRESET_KEY: None,
+    }
     for field in (*HYPER, *_OTHER):
-        value = st.session_state[f"tr_{field}"]
+        value = values[field]
         same = value == getattr(base, field)
-        values[field] = None if same else TRAIN_PARAMS[field].text(value)
-    share(values)
+        query[field] = None if same else TRAIN_PARAMS[field].text(value)
+    return query
 
 
 def _linked() -> dict[str, Any]:

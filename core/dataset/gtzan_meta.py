@@ -88,8 +88,6 @@ def join_gtzan_metadata(manifest: pd.DataFrame, meta_dir: Traversable = GTZAN_ME
 
 def exact_repetition_groups(meta_dir: Traversable = GTZAN_META) -> list[list[str]]:
     """Groups of excerpts that the catalog lists as exact repetitions of each other."""
-    from core.faults import group_repetitions
-
     rows = load_faults(meta_dir)
     rows = rows[rows["fault"] == "exact_repetition"]
     pairs = [
@@ -104,3 +102,24 @@ def fault_filtered_excluded(meta_dir: Traversable = GTZAN_META) -> list[str]:
     """The excerpts the fault-filtered split leaves out (70 of GTZAN's 1000)."""
     kept = load_filtered_split(meta_dir)
     return sorted(set(load_index(meta_dir)["track_id"]) - set(kept))
+
+
+def group_repetitions(pairs: pd.DataFrame) -> list[list[str]]:
+    """Join repetition pairs into groups of clips holding the same audio (connected components).
+
+    Groups are sorted, and listed by their first track id.
+    """
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(pairs["track_a"], pairs["track_b"], strict=True):
+        parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = {}
+    for x in parent:
+        groups.setdefault(root(x), []).append(x)
+    return sorted(sorted(g) for g in groups.values())

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core import audio
+from core.dataset.gtzan_meta import group_repetitions
 from core.errors import AudioError, Cancelled, ParamsError
 from core.faults.distortion import Distortion, measure
 from core.faults.landmarks import SR, MatchParams, fingerprint, match_fingerprints
@@ -103,27 +104,6 @@ def find_repetitions(
         columns=list(PAIR_COLUMNS),
     )
     return pairs.sort_values(["score", "track_a"], ascending=[False, True], ignore_index=True)
-
-
-def group_repetitions(pairs: pd.DataFrame) -> list[list[str]]:
-    """Join repetition pairs into groups of clips holding the same audio (connected components).
-
-    Groups are sorted, and listed by their first track id.
-    """
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in zip(pairs["track_a"], pairs["track_b"], strict=True):
-        parent[root(a)] = root(b)
-    groups: dict[str, list[str]] = {}
-    for x in parent:
-        groups.setdefault(root(x), []).append(x)
-    return sorted(sorted(g) for g in groups.values())
 
 
 def detect_distortions(

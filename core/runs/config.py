@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 #: The function a run's worker calls unless its config names another one.
 DEFAULT_EXECUTOR = "core.training.execute:execute_run"
 #: Kinds of jobs: training runs, and the other long work that goes through the job queue.
-KINDS: tuple[str, ...] = ("train", "scan", "features", "demo", "experiment")
+KINDS: tuple[str, ...] = ("train", "scan", "features", "demo", "experiment", "sweep")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ into where the run stands (:class:`Progress`).
 Events (their JSON ``type`` in brackets, as written since the first version):
 :class:`Stage` (``stage``), :class:`FeaturesDone` (``features``), :class:`FoldStarted`
 (``fold_start``), :class:`EpochEnded` (``epoch``), :class:`FoldEnded` (``fold_end``),
-:class:`RunEnded` (``run_end``); any other type (a job's own ticks) reads as :class:`Other`.
+:class:`FoldFailed` (``fold_failed``), :class:`RunEnded` (``run_end``); any other type (a
+job's own ticks) reads as :class:`Other`.
 Executors report with ``on_event(event)``, an event or its dict (``event.to_dict()``); the one
 writer is :func:`append_event`, the one reader :func:`read_events`.
 
@@ -118,6 +119,16 @@ class FoldEnded(Event):
 
 
 @dataclass(frozen=True)
+class FoldFailed(Event):
+    """Fold ``fold`` of ``k`` failed for good (after its retries), for the reason ``error``."""
+
+    TYPE: ClassVar[str] = "fold_failed"
+    fold: int = 0
+    k: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class RunEnded(Event):
     """The work is done and its results written (``mean_acc`` of a training run)."""
 
@@ -139,7 +150,8 @@ class Other(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.TYPE: cls for cls in (Stage, FeaturesDone, FoldStarted, EpochEnded, FoldEnded, RunEnded)
+    cls.TYPE: cls
+    for cls in (Stage, FeaturesDone, FoldStarted, EpochEnded, FoldEnded, FoldFailed, RunEnded)
 }
 
 
@@ -219,6 +231,7 @@ class Progress:
     features_total: int = 0
     fold_acc: dict[int, float] = field(default_factory=dict)
     fold_epochs: dict[int, int] = field(default_factory=dict)
+    fold_errors: dict[int, str] = field(default_factory=dict)
     history: pd.DataFrame = field(default_factory=lambda: _history([]))
     eta_seconds: float | None = None
     finished: bool = False
@@ -293,6 +306,8 @@ def progress(events: Iterable[Event]) -> Progress:
             epoch_seconds.append(e.seconds or 0.0)
         elif isinstance(e, FoldEnded):
             p.fold_acc[e.fold] = e.test_acc
+        elif isinstance(e, FoldFailed):
+            p.fold_errors[e.fold] = e.error
         elif isinstance(e, RunEnded):
             p.stage, p.finished = "finished", True
     if rows:
@@ -316,10 +331,11 @@ def eta_seconds(p: Progress, epoch_seconds: list[float]) -> float | None:
     """
     if not epoch_seconds or not p.k or not p.epochs:
         return None
+    done = {*p.fold_acc, *p.fold_errors}  # tested or failed
     ended = [p.fold_epochs.get(f, p.epochs) for f in p.fold_acc]
     expected = sum(ended) / len(ended) if ended else p.epochs
-    current = 0 if p.fold in p.fold_acc else max(p.epochs - p.epoch, 0)
-    later = max(p.k - len(p.fold_acc) - (0 if p.fold in p.fold_acc else 1), 0)
+    current = 0 if p.fold in done else max(p.epochs - p.epoch, 0)
+    later = max(p.k - len(done) - (0 if p.fold in done else 1), 0)
     return (current + later * expected) * statistics.median_low(epoch_seconds)
 
 

@@ -19,13 +19,11 @@ from core.audio.mel import MelParams
 from core.dataset import Dataset, discover
 from core.dataset.library import resolve
 from core.errors import DatasetError
-from core.evaluation.metrics import confusion
 from core.runs import DatasetRef, Run, RunConfig, RunError, RunInput
 from core.runs.events import Event, FeaturesDone, RunEnded, Stage, event_dict
 from core.splits import make_folds, make_splitter
 from core.training.config import TrainConfig
-from core.training.kfold import run_kfold
-from core.training.loop import FoldResult, save_weights
+from core.training.kfold import complete_folds
 
 #: How Kaggle spectrogram images are fed (see ``core.dataset.images.load_images``).
 IMAGE_INPUTS: dict[str, dict[str, Any]] = {
@@ -128,10 +126,15 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
         val_fraction=train.val_fraction,
     )
     on_event(Stage(f"training {len(folds)} fold(s)"))
-    results = run_kfold(inputs.X, inputs.y, folds, train, on_event, should_stop)
-    for result in results:
-        _write_fold(run, result, inputs)
-    accs = np.array([r.test_acc for r in results])
+    from core.runs.executors import run_folds
+
+    folds_once = complete_folds(folds, inputs.y, train)
+    outcomes = run_folds(
+        run, inputs.X, inputs.y, inputs.clips, inputs.labels, folds_once, on_event, should_stop
+    )
+    if run.folds() != list(range(len(folds))):
+        raise RunError(f"Run {run.label!r} is missing folds: it has {run.folds()}.")
+    accs = np.array([o.test_acc for o in outcomes])
     seconds = time.perf_counter() - started
     run.write_summary(
         {
@@ -140,7 +143,7 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
             "fold_acc": accs.tolist(),
             "labels": inputs.labels,
             "n_clips": len(inputs.y),
-            "input_shape": list(results[0].input_shape),
+            "input_shape": list(outcomes[0].input_shape),
             "folds": [
                 {"train": len(f[0]), "test": len(f[1]), "valid": len(f[2]) if len(f) > 2 else 0}
                 for f in folds
@@ -149,26 +152,6 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
         }
     )
     on_event(RunEnded(mean_acc=float(accs.mean()), seconds=seconds))
-
-
-def _write_fold(run: Run, result: FoldResult, inputs: Inputs) -> None:
-    i = result.fold
-    save_weights(result.model, run.model_path(i))
-    run.write_history(i, result.history)
-    test = result.test_idx
-    true = inputs.y[test]
-    predicted = result.test_proba.argmax(axis=1)
-    table = pd.DataFrame(
-        {
-            "track_id": inputs.clips["track_id"].to_numpy()[test],
-            "true": [inputs.labels[t] for t in true],
-            "predicted": [inputs.labels[p] for p in predicted],
-        }
-    )
-    probs = pd.DataFrame(result.test_proba, columns=inputs.labels)
-    run.write_predictions(i, pd.concat([table, probs], axis=1))
-    matrix = confusion(table["true"], table["predicted"], inputs.labels)
-    run.write_confusion(i, matrix, inputs.labels)
 
 
 def train_now(
@@ -183,9 +166,20 @@ def train_now(
     ``on_event`` sees each progress event as it is written (its JSON dict; read it typed with
     :func:`core.runs.events.parse_event`).
     """
-    from core.runs import RunStatus, create_run
+    from core.runs import create_run
 
-    run = create_run(config, name=name, root=root)
+    return run_here(create_run(config, name=name, root=root), on_event, should_stop)
+
+
+def run_here(
+    run: Run,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    should_stop: Stop | None = None,
+) -> Run:
+    """Train the queued run ``run`` in this process, recording how it ended (see
+    :func:`train_now`); raises what stopped it."""
+    from core.runs import RunStatus
+
     run.set_status(RunStatus.RUNNING)
     events = on_event or (lambda event: None)
 

@@ -39,54 +39,81 @@ def run_kfold(
     y = np.asarray(y, dtype=np.int64)
     if len(X) != len(y):
         raise ParamsError(f"{len(X)} clips but {len(y)} labels")
+    folds = complete_folds(folds, y, config, groups=groups)
     n_classes = int(y.max()) + 1
-    k = len(folds)
-    emit = on_event or (lambda event: None)
+    return [
+        train_one_fold(X, y, fold, i, len(folds), config, n_classes, on_event, should_stop)
+        for i, fold in enumerate(folds)
+    ]
+
+
+def complete_folds(
+    folds: Sequence[tuple[np.ndarray, ...]],
+    y: Sequence[int],
+    config: TrainConfig,
+    *,
+    groups: Sequence[int] | None = None,
+) -> list[tuple[np.ndarray, ...]]:
+    """The folds with their validation parts carved (``core.splits.with_validation``), after
+    checking that no fold tests on its training clips. Computed once, so every executor trains
+    exactly these folds."""
     for i, fold in enumerate(folds):
         if np.intersect1d(fold[0], fold[1]).size:
             raise ParamsError(f"fold {i}: train and test share clips")
-    folds = with_validation(folds, y, groups, fraction=config.val_fraction, seed=config.seed)
-    results = []
-    for i, fold in enumerate(folds):
-        train_idx, test_idx = np.asarray(fold[0]), np.asarray(fold[1])
-        valid_idx = np.asarray(fold[2]) if len(fold) > 2 else None
-        emit(
-            {
-                "type": "fold_start",
-                "fold": i,
-                "k": k,
-                "epochs": config.epochs,
-                "n_train": len(train_idx),
-                "n_valid": 0 if valid_idx is None else len(valid_idx),
-                "n_test": len(test_idx),
-            }
-        )
+    return with_validation(folds, y, groups, fraction=config.val_fraction, seed=config.seed)
 
-        result = train_fold(
-            X[train_idx],
-            y[train_idx],
-            None if valid_idx is None else X[valid_idx],
-            None if valid_idx is None else y[valid_idx],
-            config,
-            n_classes=n_classes,
-            callbacks=[EpochEvents(emit, i, k, config.epochs)],
-            should_stop=should_stop,
-        )
-        result.fold, result.valid_idx, result.test_idx = i, valid_idx, test_idx
-        result.test_proba = predict_proba(result.model, X[test_idx])
-        result.test_acc = accuracy(y[test_idx], result.test_proba.argmax(axis=1))
-        emit(
-            {
-                "type": "fold_end",
-                "fold": i,
-                "k": k,
-                "test_acc": result.test_acc,
-                "best_epoch": result.best_epoch,
-                "seconds": result.seconds,
-            }
-        )
-        results.append(result)
-    return results
+
+def train_one_fold(
+    X: np.ndarray,
+    y: np.ndarray,
+    fold: tuple[np.ndarray, ...],
+    i: int,
+    k: int,
+    config: TrainConfig,
+    n_classes: int,
+    on_event: EventCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> FoldResult:
+    """Train and test fold ``i`` of ``k`` (a fold of :func:`complete_folds`): the unit every
+    executor runs, in this process or as a Ray task."""
+    emit = on_event or (lambda event: None)
+    train_idx, test_idx = np.asarray(fold[0]), np.asarray(fold[1])
+    valid_idx = np.asarray(fold[2]) if len(fold) > 2 else None
+    emit(
+        {
+            "type": "fold_start",
+            "fold": i,
+            "k": k,
+            "epochs": config.epochs,
+            "n_train": len(train_idx),
+            "n_valid": 0 if valid_idx is None else len(valid_idx),
+            "n_test": len(test_idx),
+        }
+    )
+    result = train_fold(
+        X[train_idx],
+        y[train_idx],
+        None if valid_idx is None else X[valid_idx],
+        None if valid_idx is None else y[valid_idx],
+        config,
+        n_classes=n_classes,
+        callbacks=[EpochEvents(emit, i, k, config.epochs)],
+        should_stop=should_stop,
+    )
+    result.fold, result.valid_idx, result.test_idx = i, valid_idx, test_idx
+    result.test_proba = predict_proba(result.model, X[test_idx])
+    result.test_acc = accuracy(y[test_idx], result.test_proba.argmax(axis=1))
+    emit(
+        {
+            "type": "fold_end",
+            "fold": i,
+            "k": k,
+            "test_acc": result.test_acc,
+            "best_epoch": result.best_epoch,
+            "seconds": result.seconds,
+        }
+    )
+    return result
 
 
 class EpochEvents:

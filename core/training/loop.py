@@ -269,12 +269,13 @@ def load_weights(
         import torch
 
         from core.models.torch_cnn import build_torch_model
+        from core.training.device import torch_device
 
         model = build_torch_model(
             input_shape, n_classes, config.resolved_model_params(), dropout=config.dropout
         )
-        model.load_state_dict(torch.load(path, weights_only=True))
-        return model.eval()
+        model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+        return model.to(torch_device()).eval()
     from core.models.keras_cnn import keras
 
     return keras.models.load_model(path)

@@ -11,6 +11,7 @@ from torch import nn
 from core import settings
 from core.models.torch_cnn import SpectrogramCNN, build_torch_model
 from core.training.config import TrainConfig
+from core.training.device import torch_device
 from core.training.loop import Batches
 
 
@@ -29,6 +30,7 @@ class TorchSteps:
     ) -> None:
         torch.set_num_threads(settings.current().train_threads)
         torch.manual_seed(config.seed)
+        self.device = torch_device()
         self.model = build_torch_model(
             input_shape,
             n_classes,
@@ -36,7 +38,7 @@ class TorchSteps:
             dropout=config.dropout,
             mean=mean,
             std=std,
-        )
+        ).to(self.device)
         kind = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
         self.optimizer = kind(
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
@@ -47,8 +49,8 @@ class TorchSteps:
         self.model.train()
         loss_sum, correct = 0.0, 0
         for xb, yb in batches:
-            target = torch.from_numpy(yb)
-            logits = self.model(torch.from_numpy(xb).permute(0, 3, 1, 2))
+            target = torch.from_numpy(yb).to(self.device)
+            logits = self.model(torch.from_numpy(xb).to(self.device).permute(0, 3, 1, 2))
             loss = nn.functional.cross_entropy(logits, target)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -81,11 +83,12 @@ def lr_scheduler(
 
 
 def predict_batch(model: SpectrogramCNN, batch: np.ndarray) -> np.ndarray:
-    """Softmax probabilities of a float32 NHWC batch."""
+    """Softmax probabilities of a float32 NHWC batch, on the model's device."""
     model.eval()
+    device = next(model.parameters()).device
     with torch.inference_mode():
-        logits = model(torch.from_numpy(batch).permute(0, 3, 1, 2))
-        return torch.softmax(logits, dim=1).numpy()
+        logits = model(torch.from_numpy(batch).to(device).permute(0, 3, 1, 2))
+        return torch.softmax(logits, dim=1).cpu().numpy()
 
 
 def torch_input_shape(model: SpectrogramCNN) -> tuple[int, int, int]:

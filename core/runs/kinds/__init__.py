@@ -1,5 +1,6 @@
-"""Kinds of job (training, fault scan, feature-store build, demo generation, experiment): what
-starting each means, in words, and the progress every kind reports: a fraction and a line.
+"""Kinds of job (training, fault scan, feature-store build, demo generation, experiment,
+sweep): what starting each means, in words, and the progress every kind reports: a fraction and
+a line.
 
 A job's kind is :attr:`core.runs.config.RunConfig.kind` (absent from a stored config:
 ``"train"``, as in runs written before kinds). Executors report with :func:`report` and pages
@@ -22,7 +23,7 @@ from core.runs.config import KINDS, RunConfig
 if TYPE_CHECKING:
     from core.runs.registry import Run
 
-TRAIN, SCAN, FEATURES, DEMO, EXPERIMENT = KINDS
+TRAIN, SCAN, FEATURES, DEMO, EXPERIMENT, SWEEP = KINDS
 #: What starting a job of each kind does, for messages ("you cannot <verb>").
 VERBS: dict[str, str] = {
     TRAIN: "train",
@@ -30,6 +31,7 @@ VERBS: dict[str, str] = {
     FEATURES: "build feature stores",
     DEMO: "generate the demo dataset",
     EXPERIMENT: "run experiments",
+    SWEEP: "run sweeps",
 }
 #: The event type of :func:`report` in a run's events.jsonl.
 PROGRESS = "progress"
