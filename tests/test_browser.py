@@ -216,10 +216,10 @@ def set_number(page, label: str, value: int) -> None:
     box.press("Enter")
 
 
-def slider_value(page, label: str) -> str:
-    """The value shown on the thumb of the slider labelled ``label``."""
+def slider_value(page, label: str):
+    """The value shown on the thumb of the slider labelled ``label`` (a locator)."""
     slider = page.locator('[data-testid="stSlider"]').filter(has_text=label)
-    return slider.locator('[data-testid="stSliderThumbValue"]').inner_text().strip()
+    return slider.locator('[data-testid="stSliderThumbValue"]')
 
 
 def table_status(page, run_id: str) -> str | None:
@@ -468,14 +468,17 @@ def test_openid_connect_login_through_a_loopback_provider(server, session, tmp_p
 
 
 def test_train_settings_survive_a_detour_and_a_reload_and_keras_gets_its_dropout(server, session):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=STEP_MS)
     page = session.page()
     page.goto(server.url)
     wait_title(page, "Genre Lab", FIRST_LOAD_MS)
     go(page, "Train")
-    assert slider_value(page, "Dropout") == "0.00"
+    expect(slider_value(page, "Dropout")).to_have_text("0.00")
     page.locator('[data-testid="stRadio"]').get_by_text("Keras", exact=True).click()
+    expect(slider_value(page, "Dropout")).to_have_text("0.50")  # the Keras paper preset's
     settle(page)
-    assert slider_value(page, "Dropout") == "0.50"  # the Keras paper preset's
     set_number(page, "Epochs", 3)
     settle(page)
     set_number(page, "Folds (k)", 2)
@@ -486,10 +489,10 @@ def test_train_settings_survive_a_detour_and_a_reload_and_keras_gets_its_dropout
     go(page, "Compare")  # a detour through the sidebar, then back
     go(page, "Train")
     session.shot(page, "back")
-    assert page.get_by_label("Epochs", exact=True).input_value() == "3"
-    assert page.get_by_label("Folds (k)", exact=True).input_value() == "2"
-    assert slider_value(page, "Dropout") == "0.50"
-    assert page.get_by_role("radio", name="Keras").is_checked()
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("3")
+    expect(page.get_by_label("Folds (k)", exact=True)).to_have_value("2")
+    expect(slider_value(page, "Dropout")).to_have_text("0.50")
+    expect(page.get_by_role("radio", name="Keras")).to_be_checked()
     deadline = time.monotonic() + STEP_MS / 1000
     while "epochs=3" not in page.url:  # the URL agrees with the form again
         assert time.monotonic() < deadline, f"the settings never reached the URL: {page.url}"
@@ -499,8 +502,8 @@ def test_train_settings_survive_a_detour_and_a_reload_and_keras_gets_its_dropout
     wait_title(page, "Train")
     wait_text(page, "All runs")
     settle(page)
-    assert page.get_by_label("Epochs", exact=True).input_value() == "3"
-    assert page.get_by_role("radio", name="Keras").is_checked()
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("3")
+    expect(page.get_by_role("radio", name="Keras")).to_be_checked()
     assert_clean(page)
 
 
