@@ -30,8 +30,6 @@ USER genrelab
 ENV GENRELAB_HOSTED=1 \
     GENRELAB_DATA_DIR=/data \
     GENRELAB_MODELS_DIR=/models \
-    STREAMLIT_SERVER_ADDRESS=0.0.0.0 \
-    STREAMLIT_SERVER_PORT=8501 \
     STREAMLIT_SERVER_MAX_UPLOAD_SIZE=200
 VOLUME ["/data", "/models"]
 EXPOSE 8501
@@ -39,4 +37,6 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
 
-CMD ["streamlit", "run", "app.py"]
+# The front (core/front.py) listens on 8501 and starts Streamlit behind it on 127.0.0.1:8502:
+# nothing reaches Streamlit before the password is given (GENRELAB_PASSWORD_HASH is required).
+CMD ["python", "-m", "core", "front", "--app"]

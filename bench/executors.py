@@ -32,8 +32,8 @@ def main() -> None:
     from core.audio.mel import PRESETS
     from core.demo import generate_demo
     from core.runs.executors import connect_ray
+    from core.runs.kinds.train import run_config, train_now
     from core.training.config import preset
-    from core.training.execute import run_config, train_now
 
     demo = generate_demo(scratch / "demo", seed=0, clips_per_genre=args.clips_per_genre)
     train = preset("paper", "torch", k=args.k, epochs=args.epochs)

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from core import settings
+from core.dataset.images import IMAGE_INPUTS as INPUTS
 from core.dataset.images import list_images, load_images
 from core.genres import GENRES
 from core.splits import PROTOCOLS, make_folds
 from core.training import PRESETS, preset, run_kfold
-from core.training.execute import IMAGE_INPUTS as INPUTS
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "gtzan" / "images_original"
 

@@ -21,9 +21,9 @@ import soundfile as sf
 
 from core.audio.mel import PRESETS
 from core.predict import load_predictor, predict
+from core.runs.kinds.train import run_config, train_now
 from core.training import predict_proba
 from core.training.config import preset
-from core.training.execute import run_config, train_now
 
 TARGET_S = 0.3
 REAL_CLIP = Path(__file__).resolve().parents[2] / "shared/gtzan/audio_sample/rock/rock.00000.wav"

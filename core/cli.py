@@ -6,9 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.constraints import Options, Param
 from core.errors import GenreLabError, ParamsError
+
+if TYPE_CHECKING:
+    from core.access import Actor
 
 
 def _dataset_info(args: argparse.Namespace) -> None:
@@ -42,8 +46,8 @@ def _run_config(args: argparse.Namespace):
     from core.audio.mel import PRESETS as MEL_PRESETS
     from core.dataset import discover
     from core.dataset.library import resolve
+    from core.runs.kinds.train import run_config
     from core.training.config import TRAIN_PARAMS, preset
-    from core.training.execute import run_config
 
     changes = _settings(args.set)
     changes.update({n: getattr(args, n) for n in TRAIN_PARAMS if getattr(args, n) is not None})
@@ -64,7 +68,7 @@ def _train(args: argparse.Namespace) -> None:
 
     from core.runs import jobs
     from core.runs.events import FoldEnded, parse_event, progress
-    from core.training.execute import train_now
+    from core.runs.kinds.train import train_now
 
     config = _run_config(args)
     if args.background:
@@ -137,6 +141,50 @@ def _runs_list(args: argparse.Namespace) -> None:
     print(
         table.drop(columns=["error", "dataset"]).to_string(index=False) if len(table) else "no runs"
     )
+
+
+def _cli_actor(args: argparse.Namespace) -> Actor:
+    """Who a runs command acts as: ``--user``, else ``GENRELAB_USER`` (with the role the access
+    settings give that user: read-only users may not write), else the machine's own user, an
+    admin (as for every command line use, see ``core.access.LOCAL``)."""
+    import getpass
+    import os
+
+    from core.access import ADMIN, Actor, clean_user_name, read_config
+
+    named = args.user or os.environ.get("GENRELAB_USER")
+    if not named:
+        return Actor(clean_user_name(getpass.getuser()), ADMIN)
+    user = clean_user_name(named)
+    return Actor(user, read_config({}).role_of(user))
+
+
+def _runs_export(args: argparse.Namespace) -> None:
+    from core.runs.archive import export_runs
+
+    print(export_runs(args.run_ids, args.dest))
+
+
+def _runs_import(args: argparse.Namespace) -> None:
+    from core.runs.archive import import_runs
+
+    for run in import_runs(args.archive, actor=_cli_actor(args)):
+        print(f"{run.id}\t{run.label}" + (f"\t(from {run.origin})" if run.origin else ""))
+
+
+def _runs_delete(args: argparse.Namespace) -> None:
+    from core.runs import delete_run
+
+    actor = _cli_actor(args)
+    for run_id in args.run_ids:
+        delete_run(run_id, actor=actor)
+        print(f"deleted {run_id}")
+
+
+def _front(args: argparse.Namespace) -> None:
+    from core.front import serve
+
+    serve(args.upstream, args.host, args.port, app=args.app)
 
 
 def _sweep_create(args: argparse.Namespace) -> None:
@@ -227,18 +275,40 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run", help="run id (see: python -m core runs list)")
     predict.add_argument("file")
     predict.set_defaults(func=_predict)
+    front = groups.add_parser(
+        "front", help="hosted mode: the authenticating proxy before Streamlit (docs/DEPLOY.md)"
+    )
+    front.add_argument("--upstream", default="http://127.0.0.1:8502", help="Streamlit's address")
+    front.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    front.add_argument("--port", type=int, default=8501)
+    front.add_argument(
+        "--app", action="store_true", help="also start `streamlit run app.py` on --upstream"
+    )
+    front.set_defaults(func=_front)
     runs = groups.add_parser("runs", help="the run registry")
-    runs.add_subparsers(dest="command", required=True).add_parser(
-        "list", help="list runs"
-    ).set_defaults(func=_runs_list)
+    runs_cmds = runs.add_subparsers(dest="command", required=True)
+    runs_cmds.add_parser("list", help="list runs").set_defaults(func=_runs_list)
+    export = runs_cmds.add_parser("export", help="write completed runs into one .zip")
+    export.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    export.add_argument("--dest", default=".", help="the .zip to write, or a folder for it")
+    export.set_defaults(func=_runs_export)
+    user_help = "act as this user (default: GENRELAB_USER, else your login name)"
+    imports = runs_cmds.add_parser("import", help="add the runs of an exported .zip, validated")
+    imports.add_argument("archive")
+    imports.add_argument("--user", default=None, help=user_help + "; owns the imported runs")
+    imports.set_defaults(func=_runs_import)
+    delete = runs_cmds.add_parser("delete", help="delete finished runs")
+    delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    delete.add_argument("--user", default=None, help=user_help)
+    delete.set_defaults(func=_runs_delete)
     _add_sweep_parser(groups)
     return parser
 
 
 def _add_training_args(parser: argparse.ArgumentParser) -> None:
     from core.audio.mel import PRESETS as MEL_PRESETS
+    from core.dataset.images import IMAGE_INPUTS
     from core.training.config import PRESETS, TRAIN_PARAMS
-    from core.training.execute import IMAGE_INPUTS
 
     parser.add_argument("--dataset", default="demo", help="'demo' or a folder/archive path")
     parser.add_argument(

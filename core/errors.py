@@ -25,5 +25,9 @@ class ParamsError(GenreLabError, ValueError):
     """A parameter value is invalid; the message says which and why."""
 
 
+class RunError(GenreLabError):
+    """A run does not exist, or cannot be changed in its current state (``core.runs``)."""
+
+
 class Cancelled(GenreLabError):
     """Long work was cancelled by the user."""

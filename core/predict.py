@@ -10,7 +10,6 @@ libsndfile, weights come from the run folder (torch with ``weights_only=True``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from core.audio.mel import PRESETS, MelParams
 from core.audio.mel_fast import single_threaded_torch
 from core.errors import AudioError, GenreLabError
 from core.runs import Run, RunStatus, load_run
+from core.runs.validate import RunDamaged, check_torch_weights
 from core.training import load_weights, predict_proba
 
 #: Below this RMS (about -80 dBFS) a clip counts as silent: there is nothing to classify.
@@ -66,11 +66,19 @@ def load_predictor(run: Run | str) -> Predictor:
     config = run.run_config
     if config.train is None or config.input is None:
         raise PredictError(f"Run {run.label} is not a training run: it has no models.")
-    labels = list(run.summary["labels"])
-    shape = tuple(run.summary["input_shape"])
+    labels, shape = list(run.summary["labels"]), run.summary.get("input_shape")
+    if shape is None:
+        raise PredictError(f"Run {run.label} does not record its input shape: it cannot predict.")
     paths = [run.model_path(i, create=False) for i in run.folds()]
     if not paths or not all(p.is_file() for p in paths):
         raise PredictError(f"Run {run.label} has no saved models.")
+    if config.train.framework == "torch":
+        try:  # the weights must fit the declared architecture before it is built
+            for path in paths:
+                check_torch_weights(path, config, shape, len(labels))
+        except RunDamaged as exc:
+            raise PredictError(f"Run {run.label} is damaged: {exc}") from exc
+    shape = tuple(shape)
     models = [load_weights(p, config.train, shape, len(labels)) for p in paths]
     if config.input.image is not None:
         return Predictor(run, models, labels, PRESETS["kaggle"], config.input.image)
@@ -93,6 +101,9 @@ def predict(
     max_seconds: float | None = None,
 ) -> Prediction:
     """Genre probabilities of a clip (path, bytes or file object).
+
+    Bytes (an upload) are refused beyond the upload limit; a file on this machine is analysed
+    for its first ``max_seconds`` whatever its size.
 
     Raises
     ------
@@ -117,8 +128,6 @@ def predict(
     """
     if isinstance(source, bytes):
         check_upload_size(len(source))
-    elif isinstance(source, (str, Path)) and Path(source).is_file():
-        check_upload_size(Path(source).stat().st_size)
     params, notes = predictor.params, []
     y = audio.load(source, sr=params.sample_rate, max_seconds=max_seconds, notes=notes)
     if float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) < SILENCE_RMS:
@@ -157,7 +166,6 @@ def _model_input(unit: np.ndarray, image_input: str | None) -> np.ndarray:
     """One segment's features as the models take them, channels last."""
     if image_input is None:
         return unit[..., None]
-    from core.dataset.images import prepare_image
-    from core.training.execute import IMAGE_INPUTS
+    from core.dataset.images import IMAGE_INPUTS, prepare_image
 
     return prepare_image(unit, **IMAGE_INPUTS[image_input])

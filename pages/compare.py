@@ -14,6 +14,7 @@ from core.runs.table import runs_frame
 from ui import compare_parts as parts
 from ui.common import current_dataset
 from ui.shell import require_shell
+from ui.text import error_text, plain
 from ui.view_link import share
 
 require_shell()
@@ -29,7 +30,8 @@ if frame.empty:
 # -- the table of runs ----------------------------------------------------------------------------
 st.subheader("Runs")
 c1, c2, c3, c4 = st.columns(4)
-statuses = c1.multiselect("Status", sorted(set(frame["status"])), default=["completed"])
+found = sorted(set(frame["status"]))
+statuses = c1.multiselect("Status", found, default=[s for s in ("completed",) if s in found])
 frameworks = c2.multiselect("Framework", sorted(set(frame["framework"]) - {""}))
 protocols = c3.multiselect("Protocol", sorted(set(frame["protocol"]) - {""}))
 search = c4.text_input("Search", placeholder="name, id, user, model…", key="cmp_search")
@@ -57,13 +59,16 @@ st.caption("Click a column header to sort. Only completed runs can be compared."
 
 # -- choosing runs (kept in the URL) --------------------------------------------------------------
 completed = [i for i in frame["id"] if runs[i].status == RunStatus.COMPLETED]
+if not completed:
+    st.info("No completed run yet: runs can be compared once they finish.")
+    st.stop()
 if "cmp_runs" not in st.session_state:  # first run of the page: the link's runs, else the last
     linked = st.query_params.get("runs", "")
     wanted = linked.split(",") if linked else st.session_state.get("cmp_kept", [])
     wanted = [i for i in wanted if i]
     missing = [i for i in wanted if i not in completed]
     if missing:
-        st.warning(f"Not found among the completed runs (deleted?): {', '.join(missing)}")
+        st.warning(f"Not found among the completed runs (deleted?): {plain(', '.join(missing))}")
     st.session_state["cmp_runs"] = [i for i in wanted if i in completed]
 listed = set(shown["id"]) | set(st.session_state["cmp_runs"])
 chosen = st.multiselect(
@@ -86,7 +91,7 @@ for run_id in chosen:
             parts.load_results(run_id, str(runs[run_id].status), str(settings.current().models_dir))
         )
     except (GenreLabError, OSError, ValueError, KeyError) as exc:
-        st.error(f"Could not read run {runs[run_id].label}: {exc}")
+        st.error(f"Could not read run {plain(runs[run_id].label)}: {error_text(exc)}")
 if not results:
     st.stop()
 chosen = [r.id for r in results]

@@ -10,6 +10,7 @@ from core.dataset.stats import artist_concentration
 from ui.common import clip_viewer, current_dataset, dataset_spec, play, show_overview
 from ui.fault_scan import fault_scan_panel, faults_experiment_panel
 from ui.shell import require_shell
+from ui.text import plain
 from ui.view_link import share
 
 require_shell()
@@ -86,7 +87,7 @@ with tab_clips:
     elif linked and not st.session_state.get("explore_picked"):  # opened from a link
         match = m[m["track_id"] == linked]
         if match.empty:
-            st.warning(f"The linked clip {linked!r} is not in this dataset.")
+            st.warning(f"The linked clip {plain(repr(linked))} is not in this dataset.")
         else:
             clip_viewer(match.iloc[0])
     else:
@@ -141,10 +142,13 @@ with tab_faults:
         group = st.selectbox("Listen to a group", groups, format_func=" = ".join)
         if group:
             for col, track in zip(st.columns(len(group)), group, strict=True):
-                col.caption(f"**{track}** {by_id['artist'].get(track, '')}")
-                if track in by_id.index and by_id.loc[track, "kind"] == "audio":
+                col.caption(f"**{plain(track)}** {plain(by_id['artist'].get(track, ''))}")
+                kind = by_id["kind"].get(track)
+                if kind == "audio":
                     with col:
                         play(by_id.loc[track, "path"])
+                elif kind == "image":
+                    col.image(by_id.loc[track, "path"])
                 else:
                     col.caption("not in this dataset as audio")
         faults_table = load_faults()

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from core.dataset import summarize
+from core.public_paths import hide_paths
 from ui.common import current_dataset, show_overview
 from ui.shell import require_shell
+from ui.text import plain
 
 require_shell()
 st.title(":material/graphic_eq: Genre Lab")
@@ -19,8 +21,8 @@ if dataset is None:
     st.stop()
 
 s = summarize(dataset)
-st.subheader(f"Dataset: {s.name}")
-st.caption(f"Layout **{s.layout}** at `{s.root}`")
+st.subheader(f"Dataset: {plain(s.name)}")
+st.caption(f"Layout **{s.layout}** at `{hide_paths(str(s.root))}`")
 if s.layout == "demo":
     st.info(
         "This is the **synthetic demo dataset**: generated music in GTZAN's ten genre names, with "

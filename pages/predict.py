@@ -9,13 +9,14 @@ from core.errors import GenreLabError
 from core.predict import Predictor, check_upload_size, load_predictor, predict
 from core.runs import RunStatus
 from core.runs.kinds import training_runs
+from core.runs.kinds.train import run_config
 from core.runs.table import runs_frame
 from core.training.config import preset
-from core.training.execute import run_config
 from ui.access import can_edit, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.run_monitor import active_runs
 from ui.shell import require_shell
+from ui.text import error_text, plain
 from ui.view_link import share
 
 require_shell()
@@ -66,7 +67,7 @@ labels = {
 }
 linked = st.query_params.get("run")
 if linked is not None and linked not in labels:
-    st.warning(f"The linked run {linked!r} is not among the completed runs (deleted?).")
+    st.warning(f"The linked run {plain(repr(linked))} is not among the completed runs (deleted?).")
 run_id = st.selectbox(
     "Trained run",
     list(labels),
@@ -79,7 +80,7 @@ share({"run": run_id})
 try:
     predictor = predictor_for(run_id)
 except GenreLabError as exc:
-    st.error(str(exc))
+    st.error(error_text(exc))
     st.stop()
 
 upload_tab, record_tab = st.tabs(["Upload a clip", "Record"])
@@ -103,7 +104,7 @@ try:
     with st.spinner("Listening…"):
         result = predict(predictor, data)
 except GenreLabError as exc:
-    st.error(f"**{clip.name}**: {exc}")
+    st.error(f"**{plain(clip.name)}**: {error_text(exc)}")
     st.stop()
 
 left, right = st.columns([2, 3])
@@ -115,7 +116,7 @@ with left:
     )
     st.audio(result.signal, sample_rate=result.sample_rate)
     for note in result.notes:
-        st.info(note)
+        st.info(plain(note))
 with right:
     st.plotly_chart(plots.genre_probabilities(result.probabilities), width="stretch", theme=None)
 st.caption(

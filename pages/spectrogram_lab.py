@@ -12,6 +12,7 @@ from ui.common import current_dataset, decode
 from ui.feature_stores import feature_store_panel
 from ui.mel_widgets import mel_params_editor
 from ui.shell import require_shell
+from ui.text import error_text
 from ui.view_link import share, share_mel
 
 require_shell()
@@ -25,7 +26,7 @@ def compute(source: str | bytes, params: MelParams) -> Preview | None:
     try:
         return preview(decode(source, params.sample_rate, params.offset, params.duration), params)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return None
 
 
@@ -40,7 +41,7 @@ def draw(result: Preview, label: str, zrange: tuple[float, float] | None) -> Non
     else:
         st.plotly_chart(
             plots.mel_heatmap(
-                result.joined,
+                result.joined_unpadded,
                 result.times,
                 result.mel_hz,
                 title=label,
@@ -51,6 +52,11 @@ def draw(result: Preview, label: str, zrange: tuple[float, float] | None) -> Non
             width="stretch",
             theme=None,
         )
+        if result.padded_seconds:
+            st.caption(
+                f"The clip is {result.padded_seconds:.1f} s shorter than this setting's duration "
+                "or segment: that padding (zeros) is left blank, not drawn as a level."
+            )
 
 
 # -- the clip -----------------------------------------------------------------------------------
@@ -98,7 +104,7 @@ with right:
         st.audio(y_full, sample_rate=SAMPLE_RATE)
         st.plotly_chart(plots.waveform(y_full, SAMPLE_RATE), width="stretch", theme=None)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         st.stop()
 
 # -- the settings -------------------------------------------------------------------------------
@@ -118,7 +124,8 @@ for col, (label, preset) in zip(columns, [("A", "librosa"), ("B", "fast")], stri
         params = mel_params_editor(
             f"lab_{label}", preset, len(y_full) / SAMPLE_RATE, link=links[label]
         )
-    results.append(compute(source, params) if params else None)
+    with st.spinner("Computing the spectrogram…"):
+        results.append(compute(source, params) if params else None)
     if params and label == "A":
         st.session_state["lab_params_A"] = params.to_dict()  # offered on the Train page
 

@@ -10,6 +10,7 @@ from core.audio.mel import PRESETS as MEL_PRESETS
 from core.errors import GenreLabError
 from core.links import mel_to_query, view_link
 from core.plots import sweep_parallel
+from core.runs.kinds.train import run_config
 from core.splits import PROTOCOLS
 from core.sweeps import (
     METHODS,
@@ -21,7 +22,6 @@ from core.sweeps import (
     sweep_job,
 )
 from core.training.config import FRAMEWORKS, PRESETS, preset
-from core.training.execute import run_config
 from ui.access import can_edit, current_actor, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.shell import require_shell

@@ -4,14 +4,16 @@ import streamlit as st
 
 from core.audio.mel import PRESETS as MEL_PRESETS
 from core.audio.mel import MelParams
+from core.dataset.images import IMAGE_INPUTS
 from core.errors import GenreLabError
+from core.runs.kinds.train import run_config
 from core.training.config import PRESETS, TRAIN_PARAMS, available_frameworks, preset
-from core.training.execute import IMAGE_INPUTS, run_config
 from ui.access import can_edit, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.run_monitor import active_runs, runs_table
 from ui.run_sharing import run_sharing_panel
 from ui.shell import require_shell
+from ui.text import error_text
 from ui.train_link import (
     HYPER,
     apply_preset,
@@ -184,7 +186,7 @@ try:
         )
     )
 except GenreLabError as exc:
-    st.error(str(exc))
+    st.error(error_text(exc))
     st.stop()
 
 # -- start ----------------------------------------------------------------------------------------
@@ -212,7 +214,7 @@ if st.button("Start training", type="primary", disabled=not (installed and can_e
             "this page; progress shows below and in every browser session."
         )
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
 
 active_runs()
 runs_table()

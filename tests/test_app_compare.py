@@ -13,8 +13,8 @@ from core.dataset import discover
 from core.evaluation.comparison import RunResults
 from core.evaluation.report import build_report
 from core.runs import load_run
+from core.runs.kinds.train import run_config, train_now
 from core.training.config import preset
-from core.training.execute import run_config, train_now
 from tests.conftest import write_tone
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

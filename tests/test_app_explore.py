@@ -74,3 +74,39 @@ def test_a_linked_clip_opens_in_the_clip_viewer():
     at.query_params["clip"] = "nosuch.00000"
     at.run()
     assert any("nosuch.00000" in w.value for w in at.warning)
+
+
+def test_the_clip_viewer_shows_the_mel_and_links_the_clip_to_the_lab():
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    at.switch_page("pages/explore.py")
+    at.query_params["clip"] = "reggae.00004"
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Preset `librosa`" in c.value for c in at.caption)
+    links = [el for el in at.get("page_link") if "Spectrogram Lab" in el.proto.label]
+    assert links and "clip=reggae.00004" in links[0].proto.query_string, links
+
+
+def test_detectors_on_an_image_dataset_use_the_images_and_say_what_needs_audio(tmp_path):
+    import numpy as np
+
+    from tests.test_image_repetitions import write_figure
+
+    rng = np.random.default_rng(2)
+    base = rng.integers(0, 256, size=(216, 334), dtype=np.uint8)
+    for track, plotted in (
+        ("blues00000", base),
+        ("blues00001", base),
+        ("rock00002", rng.integers(0, 256, size=(216, 334), dtype=np.uint8)),
+    ):
+        folder = tmp_path / "images_original" / track[:-5]
+        folder.mkdir(parents=True, exist_ok=True)
+        write_figure(folder / f"{track}.png", plotted)
+    at = _explore(str(tmp_path / "images_original"))
+    assert not at.exception, at.exception
+    assert any("need the samples" in md.value for md in at.markdown)
+    next(b for b in at.button if b.label == "Scan this dataset").click().run()
+    at = finish_jobs(at)
+    assert not at.exception, at.exception
+    summary = next(md.value for md in at.markdown if "repeated pair" in md.value)
+    assert "**1 repeated pair(s)**" in summary and "they need audio" in summary

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from core.features import list_stores
@@ -120,3 +122,20 @@ def test_a_bad_link_is_reported_and_ignored():
     warnings = " ".join(w.value for w in at.warning)
     assert "nosuch.00001" in warnings and "n_mels" in warnings
     assert at.slider(key="lab_A_librosa_mels").value == 128
+
+
+def test_padding_is_left_blank_with_a_note():
+    at = _lab()
+    at.number_input(key="lab_A_librosa_dur").set_value(15.0).run()  # the demo clips last 10 s
+    assert not at.exception, at.exception
+    assert any("5.0 s shorter than this setting's duration" in c.value for c in at.caption)
+    heatmap = next(
+        t
+        for c in at.get("plotly_chart")
+        for t in json.loads(c.proto.spec)["data"]
+        if t["type"] == "heatmap"
+    )
+    z = heatmap["z"]  # a typed array: base64 data, dtype and shape
+    z = np.frombuffer(base64.b64decode(z["bdata"]), z["dtype"]).reshape(128, -1)
+    blank = np.isnan(z).all(axis=0)
+    assert z.shape[1] == 646 and blank[-200:].all() and not blank[:420].any()  # 15 s, 5 blank

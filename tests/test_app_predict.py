@@ -11,8 +11,8 @@ import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
 from core.audio.mel import PRESETS
+from core.runs.kinds.train import run_config, train_now
 from core.training.config import preset
-from core.training.execute import run_config, train_now
 from tests.conftest import write_tone
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

@@ -11,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.audio.mel import PRESETS
 from core.runs import create_run, worker
+from core.runs.kinds.train import run_config
 from core.sweeps import create_sweep, parse_param, sweep_job
 from core.training.config import preset
-from core.training.execute import run_config
 from tests.conftest import write_tone
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

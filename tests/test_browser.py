@@ -44,6 +44,7 @@ PAGES = {  # navigation label: (page title, a text drawn late in the page; settl
     "Compare": ("Compare runs", re.compile("No runs yet|Pick two or more runs|Accuracy per fold")),
     "Predict": ("Predict", re.compile("No trained run yet|processed with the run's own settings")),
 }
+NAV = ".st-key-app_nav"  # the app's page links in the sidebar (ui/shell.py)
 RUN_NAME = "browser run"
 PASSWORD = "open sesame"
 
@@ -168,7 +169,7 @@ def assert_clean(page) -> None:
 
 def go(page, label: str) -> None:
     """Open a page with the sidebar navigation and wait until its script has drawn to the end."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=label, exact=True).click()
+    page.locator(NAV).get_by_role("link", name=label, exact=True).click()
     title, end = PAGES[label]
     wait_title(page, title)
     wait_text(page, end)
@@ -177,7 +178,9 @@ def go(page, label: str) -> None:
 
 def nav_labels(page) -> list[str]:
     """The page names in the sidebar navigation (without the icons' ligature names)."""
-    names = page.locator('[data-testid="stSidebarNavLink"] [data-testid="stMarkdownContainer"]')
+    names = page.locator(
+        f'{NAV} [data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"]'
+    )
     names.first.wait_for()
     return [text.strip() for text in names.all_inner_texts()]
 
@@ -526,3 +529,53 @@ def test_the_compare_tab_survives_a_reload_through_its_link(server, session, com
     other.get_by_text("Training curves (mean over folds").first.wait_for()
     session.shot(other, "opened")
     assert_clean(other)
+
+
+SEEN_RUNNING = """() => {  // note whether Streamlit's running indicator (with its Stop) ever shows
+  window.__running = "";
+  new MutationObserver(() => {
+    const w = document.querySelector('[data-testid="stStatusWidget"]');
+    if (w && w.innerText.trim()) window.__running = w.innerText.trim();
+  }).observe(document, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_the_running_indicator_and_its_stop_show_during_a_slow_step(server, session):
+    page = session.page()
+    page.add_init_script(f"({SEEN_RUNNING})()")
+    page.goto(f"{server.url}/spectrogram_lab?dataset=demo&clip=metal.00003")
+    wait_title(page, "Spectrogram Lab", FIRST_LOAD_MS)
+    page.wait_for_function("() => window.__running !== ''", timeout=STEP_MS)
+    seen = page.evaluate("() => window.__running")
+    session.shot(page, "running")
+    assert "Stop" in seen, seen
+    wait_text(page, PAGES["Spectrogram Lab"][1], FIRST_LOAD_MS)  # the first render is slow
+    settle(page, FIRST_LOAD_MS)
+    assert_clean(page)
+
+
+def test_explore_shows_the_selected_clip_mel_and_opens_it_in_the_lab(server, session):
+    page = session.page()
+    page.goto(f"{server.url}/explore?dataset=demo")
+    wait_title(page, "Explore", FIRST_LOAD_MS)
+    settle(page)
+    grid = page.locator('[data-testid="stDataFrame"]:visible').first
+    box = grid.bounding_box()
+    row_height = 35  # Streamlit's default row height; the header is one row
+    grid.hover()
+    page.mouse.click(box["x"] + 12, box["y"] + row_height * 3.5)  # row 3's selection marker
+    settle(page, FIRST_LOAD_MS)
+    heading = page.get_by_role("heading", level=4).filter(has_text=re.compile(r"\.\d{5}"))
+    track = re.search(r"\w+\.\d{5}", heading.first.inner_text()).group()
+    assert track != "blues.00000"
+    wait_text(page, "Preset librosa")
+    assert page.locator('[data-testid="stPlotlyChart"]:visible').count() >= 2  # waveform, mel
+    session.shot(page, "explore-mel")
+    page.get_by_role("link", name=re.compile("Open this clip in the Spectrogram Lab")).click()
+    wait_title(page, "Spectrogram Lab")
+    wait_text(page, PAGES["Spectrogram Lab"][1], FIRST_LOAD_MS)
+    settle(page, FIRST_LOAD_MS)
+    session.shot(page, "lab")
+    assert f"clip={track}" in page.url, page.url
+    assert page.get_by_role("combobox", name="Clip", exact=True).input_value() == track
+    assert_clean(page)

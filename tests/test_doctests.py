@@ -8,10 +8,13 @@ import importlib
 import pytest
 
 #: Modules whose docstrings carry examples: spectrogram settings, a clip's features, folds,
-#: feature stores, prediction, the torch device, sweep spaces and sweeps.
+#: feature stores, prediction, repetitions found in images and scored, the torch device,
+#: sweep spaces and sweeps.
 MODULES = (
     "core.audio.mel",
     "core.audio.clip",
+    "core.faults.images",
+    "core.faults.scoring",
     "core.splits",
     "core.features.store",
     "core.predict",

@@ -11,9 +11,9 @@ import pytest
 
 from core.audio.mel import PRESETS
 from core.runs import RunStatus, jobs, load_run
+from core.runs.kinds.train import run_config, train_now
 from core.training import load_weights, predict_proba
 from core.training.config import TrainConfig, preset
-from core.training.execute import run_config, train_now
 from tests.conftest import write_tone
 
 MEL = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)

@@ -19,9 +19,9 @@ from core.demo import generate_demo
 from core.errors import Cancelled, ParamsError
 from core.runs import RunStatus, files, jobs, list_runs, load_run
 from core.runs.executors import ClusterUnreachable, ExecutorError, connect_ray
+from core.runs.kinds.train import run_config, train_now
 from core.training.config import preset
 from core.training.device import resolve_device, torch_device
-from core.training.execute import run_config, train_now
 
 #: Per-fold accuracy may differ between executors by this much (floating-point noise of other
 #: thread counts); on this machine it is identical.

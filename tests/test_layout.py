@@ -23,7 +23,7 @@ CORE = REPO / "core"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "errors settings genres constraints storage policy",
+        "errors settings genres constraints storage policy public_paths",
         "audio demo",
         "dataset",
         "faults features models plots",
@@ -32,18 +32,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "runs",
         "sweeps",
         "evaluation",
-        "predict links access cli __main__",
+        "predict links access front cli __main__",
     )
-)
-#: Imports known to go uphill or round in a circle, (importer, imported module or package), each
-#: waiting for its owner to remove it (then remove it from here).
-PENDING: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("core.training.execute", "core.runs"),  # running a training job belongs with the runs
-        ("core.training.execute", "core.runs.executors"),  # (and so does choosing its executor)
-        ("core.training.loop", "core.training.torch_trainer"),  # the loop dispatches to the
-        ("core.training.loop", "core.training.keras_trainer"),  # trainers, which use the loop
-    }
 )
 PAGES = {
     "home.py",
@@ -111,13 +101,6 @@ def imports_of(path: Path, modules: dict[str, Path]) -> list[Import]:
     return found
 
 
-def pending(imp: Import) -> bool:
-    return any(
-        imp.source == source and (imp.target == target or imp.target.startswith(f"{target}."))
-        for source, target in PENDING
-    )
-
-
 def layer(module: str) -> int:
     """The layer of core.audio.mel (part ``audio``), core.cli (``cli``), core.evaluation.metrics
     (``evaluation.metrics`` when LAYERS names it, else ``evaluation``)."""
@@ -165,7 +148,7 @@ def test_find_cycle_finds_one_and_only_one():
 def graph(imports: list[Import]) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for imp in imports:
-        if imp.source != imp.target and not pending(imp):
+        if imp.source != imp.target:
             edges.setdefault(imp.source, set()).add(imp.target)
     return edges
 
@@ -188,9 +171,7 @@ def test_every_core_part_has_a_layer():
 
 def test_core_imports_go_downhill(all_imports):
     uphill = [
-        imp
-        for imp in all_imports
-        if imp.target != "core" and layer(imp.target) > layer(imp.source) and not pending(imp)
+        imp for imp in all_imports if imp.target != "core" and layer(imp.target) > layer(imp.source)
     ]
     assert not uphill, "imports against the data flow:\n" + "\n".join(map(str, uphill))
 

@@ -15,8 +15,8 @@ from core import settings
 from core.audio.mel import PRESETS
 from core.errors import AudioError
 from core.predict import check_upload_size, load_predictor, predict
+from core.runs.kinds.train import run_config, train_now
 from core.training.config import preset
-from core.training.execute import run_config, train_now
 from tests.conftest import write_tone
 
 

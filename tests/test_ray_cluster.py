@@ -10,9 +10,9 @@ import pytest
 from core.audio.mel import PRESETS
 from core.demo import generate_demo
 from core.runs import RunStatus, create_run, load_run, worker
+from core.runs.kinds.train import run_config, train_now
 from core.sweeps import create_sweep, parse_param, sweep_job
 from core.training.config import preset
-from core.training.execute import run_config, train_now
 
 pytestmark = pytest.mark.slow
 

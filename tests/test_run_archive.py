@@ -18,6 +18,16 @@ from core.runs import RunError, RunStatus, create_run, list_runs, load_run
 from core.runs.archive import export_runs, import_runs
 from core.training.config import preset
 
+INPUT_SHAPE = (16, 16, 1)
+
+
+def _torch_model():
+    """The paper's torch CNN for :data:`INPUT_SHAPE` inputs and two labels."""
+    from core.models.torch_cnn import build_torch_model
+
+    params = preset("paper", "torch").resolved_model_params()
+    return build_torch_model(INPUT_SHAPE, 2, params)
+
 
 def make_run(root: Path, name: str = "shared run", framework: str = "torch", model=None):
     """A completed run as training leaves it: results, weights, and live files beside them."""
@@ -30,10 +40,17 @@ def make_run(root: Path, name: str = "shared run", framework: str = "torch", mod
         run.write_predictions(fold, table.assign(predicted="rock", blues=0.4, rock=0.6))
         run.write_confusion(fold, [[0, 1], [0, 0]], ["blues", "rock"])
         if framework == "torch":
-            torch.save(torch.nn.Linear(3, 2).state_dict(), run.fold_dir(fold) / "model.pt")
+            torch.save(_torch_model().state_dict(), run.fold_dir(fold) / "model.pt")
         else:
             model.save(run.fold_dir(fold) / "model.keras")
-    run.write_summary({"mean_acc": 0.5, "fold_acc": [0.5, 0.5], "labels": ["blues", "rock"]})
+    run.write_summary(
+        {
+            "mean_acc": 0.5,
+            "fold_acc": [0.5, 0.5],
+            "labels": ["blues", "rock"],
+            "input_shape": list(INPUT_SHAPE),
+        }
+    )
     run.append_event({"type": "epoch", "epoch": 1})
     (run.dir / "worker.log").write_text("training...\n")
     run.set_status(RunStatus.COMPLETED)

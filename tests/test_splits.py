@@ -183,8 +183,8 @@ def test_splitters_work_inside_sklearn_cross_validation(gtzan, protocol: str) ->
 def test_the_run_config_stores_the_splitter(tmp_path) -> None:
     from core.audio.mel import PRESETS
     from core.runs import create_run, load_run
+    from core.runs.kinds.train import run_config
     from core.training.config import preset
-    from core.training.execute import run_config
 
     train = preset("paper", "torch", protocol="artist", k=4, seed=2)
     run = create_run(run_config("demo", train, mel=PRESETS["fast"]), root=tmp_path)

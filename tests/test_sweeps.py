@@ -12,6 +12,7 @@ from core.cli import main as cli
 from core.errors import Cancelled, ParamsError
 from core.runs import RunStatus, create_run, jobs, list_runs, load_run, worker
 from core.runs.events import Stage, parse_event
+from core.runs.kinds.train import run_config
 from core.sweeps import (
     SweepError,
     SweepParam,
@@ -24,7 +25,6 @@ from core.sweeps import (
 )
 from core.sweeps.sweep import execute_sweep
 from core.training.config import preset
-from core.training.execute import run_config
 from tests.conftest import write_tone
 
 MEL = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)

@@ -33,6 +33,7 @@ from core.access import (
 )
 from core.errors import GenreLabError
 from core.runs import Run, RunConfig
+from ui.text import error_text, plain
 
 _USER, _ROLE = "access_user", "access_role"
 _PASSWORD_LOGIN = "access_password_login"
@@ -48,12 +49,12 @@ def access_gate(pages: Sequence[StreamlitPage] = ()) -> str:
     try:
         settings.current()  # every page reads them: one clear message here if one is invalid
     except GenreLabError as exc:
-        st.error(f"Genre Lab's settings are invalid: {exc}")
+        st.error(f"Genre Lab's settings are invalid: {error_text(exc)}")
         st.stop()
     try:
         config = read_config(_secrets())
     except GenreLabError as exc:
-        st.error(f"Genre Lab's access settings are invalid: {exc}")
+        st.error(f"Genre Lab's access settings are invalid: {error_text(exc)}")
         st.stop()
     user, role = _identify(config)
     if user is None:
@@ -124,7 +125,7 @@ def _login_page(config: AccessConfig) -> None:
             try:
                 st.login(provider if named else None)
             except StreamlitAuthError as exc:  # e.g. Authlib is not installed
-                st.error(f"Login is not available on this server: {exc}")
+                st.error(f"Login is not available on this server: {error_text(exc)}")
     if not config.has_password:
         return
     with st.form("login"):
@@ -141,7 +142,7 @@ def _try_password(config: AccessConfig, name: str, password: str) -> None:
     try:
         name = clean_user_name(name)
     except AccessError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     if wait := login_wait(name):
         st.error(f"Too many wrong passwords: try again in {math.ceil(wait)} s.")
@@ -160,7 +161,7 @@ def _try_password(config: AccessConfig, name: str, password: str) -> None:
 def _account_box(user: str, role: str) -> None:
     with st.sidebar:
         badge = {VIEWER: " · read-only", ADMIN: " · admin"}.get(role, "")
-        st.caption(f"Signed in as **{user}**{badge}")
+        st.caption(f"Signed in as **{plain(user)}**{badge}")
         if st.button("Log out", key="access_logout"):
             st.session_state.pop(_PASSWORD_LOGIN, None)
             if st.user.get("is_logged_in"):

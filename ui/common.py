@@ -13,6 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from core import audio, plots, settings
+from core.audio.clip import fit_to_clip
+from core.audio.mel import PRESETS as MEL_PRESETS
+from core.audio.preview import preview
 from core.dataset import Dataset, Summary, discover
 from core.dataset.library import DEMO, check_dataset_spec, local_datasets, resolve, save_upload
 from core.demo import is_complete
@@ -24,12 +27,15 @@ from core.runs.kinds.demo import demo_config
 from core.settings import SAMPLE_RATE
 from ui.access import can_edit, current_actor
 from ui.jobs import follow_job
+from ui.text import error_text, plain
 from ui.view_link import share
 
 _KEY = "dataset_spec"
 _DEMO_LABEL = "Demo dataset (synthetic, built in)"
 _FOLDER_LABEL = "A folder on this machine…"
 _UPLOAD_LABEL = "Upload an archive (.zip / .tar.gz)…"
+#: The mel setting of the clip viewer (the Lab opens with the same preset).
+VIEWER_PRESET = "librosa"
 
 
 @st.cache_data(show_spinner="Reading the dataset…", max_entries=8)
@@ -89,7 +95,7 @@ def dataset_picker() -> None:
                     path = save_upload(upload.name, upload.getvalue(), actor=current_actor())
                     _select(str(path))
                 except GenreLabError as exc:
-                    st.error(str(exc))
+                    st.error(error_text(exc))
         if st.button("Rescan", help="Read the dataset folder again (after adding files)"):
             load_dataset.clear()
     share({"dataset": st.session_state[_KEY]})
@@ -120,7 +126,9 @@ def current_dataset() -> Dataset | None:
         _check(spec)
         return load_dataset(spec)
     except GenreLabError as exc:
-        st.error(f"Could not open the dataset **{Path(spec).name or spec}**: {exc}")
+        st.error(
+            f"Could not open the dataset **{plain(Path(spec).name or spec)}**: {error_text(exc)}"
+        )
         return None
 
 
@@ -184,7 +192,7 @@ def play(path: str) -> None:
     try:
         st.audio(decode(path), sample_rate=SAMPLE_RATE)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
 
 
 def clip_viewer(row: pd.Series) -> None:
@@ -199,7 +207,29 @@ def clip_viewer(row: pd.Series) -> None:
         return
     if row["kind"] == "image":
         st.image(row["path"], caption="Kaggle mel-spectrogram image")
+        st.caption("An image dataset: no audio to play or to open in the Spectrogram Lab.")
         return
-    play(row["path"])
-    y = decode(row["path"])
-    st.plotly_chart(plots.waveform(y, SAMPLE_RATE), width="stretch", theme=None)
+    left, right = st.columns(2)
+    with left:
+        play(row["path"])
+        try:
+            y = decode(row["path"])
+        except GenreLabError:
+            return  # play() said why
+        st.plotly_chart(plots.waveform(y, SAMPLE_RATE), width="stretch", theme=None)
+    with right:
+        params = fit_to_clip(MEL_PRESETS[VIEWER_PRESET], len(y) / SAMPLE_RATE)
+        with st.spinner("Computing the mel spectrogram…"):
+            result = preview(decode(row["path"], params.sample_rate), params)
+        st.plotly_chart(
+            plots.mel_heatmap(result.joined_unpadded, result.times, result.mel_hz),
+            width="stretch",
+            theme=None,
+        )
+        st.caption(f"Preset `{VIEWER_PRESET}`: {params.summary()}")
+        st.page_link(
+            "pages/spectrogram_lab.py",
+            label="Open this clip in the Spectrogram Lab",
+            query_params={"clip": row["track_id"], "dataset": dataset_spec()},
+            icon=":material/equalizer:",
+        )

@@ -22,6 +22,7 @@ from core.evaluation.comparison import (
 from core.evaluation.report import confusion_figures, figure_html
 from core.runs import load_run
 from ui.common import dataset_spec, play
+from ui.text import plain
 
 SCORE = st.column_config.NumberColumn(format="%.3f")
 
@@ -99,7 +100,7 @@ def statistics_section(a: RunResults, b: RunResults) -> None:
             "pair them."
         )
     for line in c.text:
-        st.markdown(f"- {line}")
+        st.markdown(f"- {plain(line)}")
     rows = []
     if c.t_test:
         rows.append(
@@ -200,7 +201,7 @@ def wrong_section(results: list[RunResults], dataset: Dataset | None) -> None:
     ]
     wrong = run.wrong()
     if wrong.empty:
-        st.success(f"{run.label} classified every test clip right.")
+        st.success(f"{plain(run.label)} classified every test clip right.")
         return
     local = _same_dataset(run, dataset)
     wrong = with_clip_facts(
@@ -241,5 +242,7 @@ def wrong_section(results: list[RunResults], dataset: Dataset | None) -> None:
         )
     ]
     if row["known_fault"]:
-        st.warning(f"{row['track_id']} is a known fault of the dataset: {row['flags']}.")
+        st.warning(
+            f"{plain(row['track_id'])} is a known fault of the dataset: {plain(row['flags'])}."
+        )
     play(row["path"])

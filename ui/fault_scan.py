@@ -11,12 +11,20 @@ from core.errors import GenreLabError
 from core.faults import flags_for_manifest
 from core.faults.scoring import score_detections
 from core.runs import RunStatus
-from core.runs.kinds.scan import ScanResult, latest_scan, read_scan, scan_config
+from core.runs.kinds.scan import (
+    AUDIO_DETECTORS,
+    ScanResult,
+    images_only,
+    latest_scan,
+    read_scan,
+    scan_config,
+)
+from core.runs.kinds.train import run_config
 from core.training.config import preset
-from core.training.execute import run_config
 from ui.access import can_edit, current_actor, submit_training
 from ui.common import dataset_spec, load_dataset, play
 from ui.jobs import follow_job, job_outcome, remembered_job, start_job
+from ui.text import error_text
 
 WHY_RANDOM_SPLITS_INFLATE = (
     "GTZAN repeats artists heavily (35 of 100 reggae excerpts are Bob Marley) and even whole "
@@ -33,10 +41,19 @@ def fault_scan_panel(dataset: Dataset) -> None:
     The scan shown is the one this session started, else the newest scan of this dataset by
     anyone: it survives reruns and page switches.
     """
-    st.markdown(
-        "Repeated excerpts are found by audio fingerprints (also at a time offset or "
-        "re-encoded); clipping, dropouts and silence by the samples themselves."
-    )
+    if images_only(dataset.manifest):
+        st.markdown(
+            "This dataset holds spectrogram images, not audio. Repeated excerpts are found from "
+            "the images themselves (an excerpt filed twice draws the same picture, also shifted "
+            "by up to about a second). The audio detectors need the samples and do not run "
+            "here: audio fingerprints (repetitions re-encoded or at larger offsets) and "
+            "clipping, dropouts and silence."
+        )
+    else:
+        st.markdown(
+            "Repeated excerpts are found by audio fingerprints (also at a time offset or "
+            "re-encoded); clipping, dropouts and silence by the samples themselves."
+        )
     spec = dataset_spec()
     key = f"scan_job_{spec}"
     if st.button("Scan this dataset", type="primary", disabled=not can_edit()):
@@ -53,16 +70,22 @@ def fault_scan_panel(dataset: Dataset) -> None:
     try:
         result = read_scan(run)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     _show_scan(dataset, result)
 
 
 def _show_scan(dataset: Dataset, result: ScanResult) -> None:
     pairs, distortions, groups = result.pairs, result.distortions, result.groups
+    audio = set(AUDIO_DETECTORS) <= set(result.detectors)
     st.markdown(
-        f"**{len(pairs)} repeated pair(s)** in {len(groups)} group(s); "
-        f"**{(distortions['flags'] != '').sum()}** clip(s) with distortion flags."
+        f"**{len(pairs)} repeated pair(s)** in {len(groups)} group(s) "
+        f"(detectors: {', '.join(result.detectors)}); "
+        + (
+            f"**{(distortions['flags'] != '').sum()}** clip(s) with distortion flags."
+            if audio
+            else "distortions not measured (they need audio)."
+        )
     )
     if dataset.layout == "demo":
         from core.demo import load_demo_truth
@@ -73,11 +96,14 @@ def _show_scan(dataset: Dataset, result: ScanResult) -> None:
         )
     if groups:
         paths = dataset.manifest.set_index("track_id")["path"]
-        group = st.selectbox("Listen to a repeated group", groups, format_func=" = ".join)
+        group = st.selectbox("Look at a repeated group", groups, format_func=" = ".join)
         for col, track in zip(st.columns(len(group)), group, strict=True):
             with col:
                 st.caption(track)
-                play(paths[track])
+                if audio:
+                    play(paths[track])
+                else:
+                    st.image(paths[track])
         st.dataframe(pairs, hide_index=True)
     flagged = distortions[distortions["flags"] != ""]
     if len(flagged):
@@ -92,7 +118,7 @@ def _show_scan(dataset: Dataset, result: ScanResult) -> None:
                 dataset.root, flags_for_manifest(pairs, distortions), actor=current_actor()
             )
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         load_dataset.clear()
         st.success(f"Saved to `{path}`.")
@@ -131,7 +157,7 @@ def faults_experiment_panel(dataset: Dataset, spec: str) -> None:
         try:
             ids = faults_experiment(dataset, spec)
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         st.session_state["faults_experiment"] = ids
     ids = st.session_state.get("faults_experiment")

@@ -7,13 +7,14 @@ import streamlit as st
 from core.audio.mel import MelParams
 from core.dataset import Dataset
 from core.errors import GenreLabError
-from core.features import delete_store, list_stores, store_key
+from core.features import delete_store, list_stores, open_store, store_key
 from core.runs import Run, RunStatus
 from core.runs.kinds import FEATURES, newest_job
 from core.runs.kinds.features import features_config
 from ui.access import can_edit, current_actor
 from ui.common import dataset_spec
 from ui.jobs import follow_job, job_outcome, remembered_job, start_job
+from ui.text import error_text, plain
 
 _JOB = "store_job"
 
@@ -32,11 +33,12 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
         key = store_key(dataset.manifest, params)
     except GenreLabError as exc:
         key = None
-        st.info(str(exc))
+        st.info(error_text(exc))
     if key and params.feature_shape is None:
         st.info("Set a duration (seconds per clip) to build a store: every clip needs one shape.")
     elif key in set(stores["key"]):
-        st.success(f"The store for **{dataset.name}** with setting A exists (`{key}`).")
+        st.success(f"The store for **{plain(dataset.name)}** with setting A exists (`{key}`).")
+        _warn_padding(key)
     elif key and st.button(
         f"Compute features of all {len(dataset.usable)} clips (setting A)",
         type="primary",
@@ -53,6 +55,8 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
             f"Built `{built['key']}`: {built['clips']} clips, shape {tuple(built['shape'])}; "
             f"{built['skipped']} skipped."
         )
+        if built.get("warning"):
+            st.warning(built["warning"], icon=":material/warning:")
     elif run is not None:
         job_outcome(run, "The feature build")
     if stores.empty:
@@ -67,9 +71,18 @@ def feature_store_panel(dataset: Dataset, params: MelParams) -> None:
         try:
             delete_store(doomed, actor=current_actor())
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         st.rerun()
+
+
+def _warn_padding(key: str) -> None:
+    try:
+        warning = open_store(key).padding_warning()
+    except GenreLabError as exc:
+        warning = str(exc)
+    if warning:
+        st.warning(warning, icon=":material/warning:")
 
 
 def _running_build(spec: str) -> Run | None:

@@ -11,9 +11,11 @@ import streamlit as st
 
 from core.errors import GenreLabError
 from core.policy import allowed
+from core.public_paths import hide_paths
 from core.runs import Run, RunError, RunStatus, jobs, load_run
 from core.runs.kinds import job_progress
 from ui.access import current_actor, submit_training
+from ui.text import error_text, plain
 
 
 def start_job(config: dict, name: str, key: str) -> Run | None:
@@ -22,7 +24,7 @@ def start_job(config: dict, name: str, key: str) -> Run | None:
     try:
         run = submit_training(config, name)
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return None
     st.session_state[key] = run.id
     return run
@@ -50,7 +52,7 @@ def follow_job(run_id: str) -> None:
         jobs.ensure_scheduler()
         run = load_run(run_id)
     except RunError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     if not run.status.active:
         st.rerun(scope="app")
@@ -73,7 +75,7 @@ def job_bar(run: Run) -> None:
         try:
             jobs.cancel(run.id, actor=actor)
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
         st.rerun(scope="app")
 
 
@@ -82,4 +84,4 @@ def job_outcome(run: Run, what: str) -> None:
     if run.status is RunStatus.CANCELLED:
         st.warning(f"{what} was cancelled. Start it again to finish it.")
     elif run.status is RunStatus.FAILED:
-        st.error(f"{what} failed: {run.error}")
+        st.error(f"{what} failed: {plain(hide_paths(run.error or ''))}")

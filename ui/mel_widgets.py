@@ -6,9 +6,11 @@ from typing import Any
 
 import streamlit as st
 
+from core.audio.clip import fit_to_clip
 from core.audio.mel import MEL_PARAMS, PRESETS, MelParams
 from core.constraints import beyond_widgets
 from core.errors import ParamsError
+from ui.text import error_text
 from ui.view_link import linked_mel, share_mel
 
 IMAGE_LABELS = {None: "mel array", "kaggle": "Kaggle image (432x288 RGB)"}
@@ -39,8 +41,8 @@ def mel_params_editor(
     base = PRESETS[name]
     if linked and linked[0] == name:
         base = linked[1]
-    elif clip_seconds and base.duration and base.duration > clip_seconds:
-        base = base.replace(duration=float(int(clip_seconds)) or clip_seconds)
+    elif clip_seconds:
+        base = fit_to_clip(base, clip_seconds)
     k = f"{key}_{name}"  # a new preset resets the fields below to its values
 
     def number(box: Any, label: str, field: str, value: float, suffix: str, **extra: Any) -> Any:
@@ -101,7 +103,7 @@ def mel_params_editor(
             image=image,
         )
     except ParamsError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         params = None
     if link:
         share_mel(params, name, link)

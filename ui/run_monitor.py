@@ -12,12 +12,14 @@ from core.runs.kinds import TRAIN
 from core.runs.table import runs_frame
 from ui.access import current_actor
 from ui.jobs import job_bar
+from ui.text import error_text, plain
 
 
 def _show_active(run: Run) -> None:
     if run.config.get("kind", TRAIN) != TRAIN:
         st.markdown(
-            f"**{run.label}** · `{run.id}` · {run.status}" + (f" · {run.user}" if run.user else "")
+            f"**{plain(run.label)}** · `{run.id}` · {run.status}"
+            + (f" · {plain(run.user)}" if run.user else "")
         )
         job_bar(run)
         return
@@ -25,8 +27,8 @@ def _show_active(run: Run) -> None:
     cancelling = run.cancel_requested()
     head, button = st.columns([5, 1], vertical_alignment="center")
     head.markdown(
-        f"**{run.label}** · `{run.id}` · {run.status}"
-        + (f" · {run.user}" if run.user else "")
+        f"**{plain(run.label)}** · `{run.id}` · {run.status}"
+        + (f" · {plain(run.user)}" if run.user else "")
         + (" · cancelling…" if cancelling else "")
     )
     actor = current_actor()
@@ -36,7 +38,7 @@ def _show_active(run: Run) -> None:
         try:
             jobs.cancel(run.id, actor=actor)
         except GenreLabError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
         st.rerun()
     if run.status == RunStatus.QUEUED:
         st.caption("Waiting for a free worker (jobs run one at a time by default).")
@@ -67,7 +69,7 @@ def active_runs() -> None:
     try:
         jobs.ensure_scheduler()
     except GenreLabError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     active = [r for r in list_runs() if r.status.active]
     st.subheader("Running and queued")
     if not active:

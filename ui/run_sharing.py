@@ -13,6 +13,7 @@ from core.runs import Run, RunStatus
 from core.runs.archive import export_runs, import_runs
 from core.runs.kinds import training_runs
 from ui.access import can_edit, current_actor
+from ui.text import error_text, plain
 
 
 def run_sharing_panel() -> None:
@@ -66,9 +67,11 @@ def _import() -> None:
     try:
         runs = _import_bytes(upload.getvalue())
     except GenreLabError as exc:
-        st.error(f"Nothing was imported: {exc}")
+        st.error(f"Nothing was imported: {error_text(exc)}")
         return
-    st.success(f"Imported {len(runs)} run(s): " + ", ".join(f"{r.label} (`{r.id}`)" for r in runs))
+    st.success(
+        f"Imported {len(runs)} run(s): " + ", ".join(f"{plain(r.label)} (`{r.id}`)" for r in runs)
+    )
 
 
 def _import_bytes(data: bytes) -> list[Run]:

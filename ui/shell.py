@@ -5,7 +5,8 @@ With a ``pages/`` folder beside app.py, a freshly started Streamlit server runs 
 ``st.navigation`` (and AppTest does so on every run). Each page therefore starts with
 :func:`require_shell`, which builds the shell itself when app.py did not
 (``tests/test_browser.py::test_a_page_url_is_the_first_request_of_a_fresh_server`` fails
-without it).
+without it). Streamlit's own sidebar navigation is switched off in .streamlit/config.toml, so
+that such a first run lists no page before login; the shell draws its page links after login.
 """
 
 from __future__ import annotations
@@ -40,13 +41,25 @@ def build_shell(mark: bool = True):
     st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
     pages = _pages()
     access_gate(pages)
-    page = st.navigation(pages)
+    page = st.navigation(pages, position="hidden")
+    _navigation(pages)
     begin_view(page)
     dataset_picker()
     link_box()
     if mark:
         st.session_state[_MARK] = True
     return page
+
+
+def _navigation(pages: list) -> None:
+    """The app's own page links at the top of the sidebar, drawn only once the user is in.
+
+    Streamlit's sidebar navigation is off (``client.showSidebarNavigation = false`` in
+    .streamlit/config.toml), so a fresh server lists no ``pages/`` module before any login.
+    """
+    with st.sidebar.container(key="app_nav"):
+        for page in pages:
+            st.page_link(page)
 
 
 def require_shell() -> None:

@@ -18,6 +18,7 @@ import streamlit as st
 from core.constraints import beyond_widgets, parse_fields
 from core.errors import ParamsError
 from core.training.config import PRESETS, TRAIN_PARAMS, preset
+from ui.text import error_text
 from ui.view_link import share
 
 #: The hyperparameter widgets (besides the preset), each bound to ``tr_<name>``.
@@ -121,6 +122,6 @@ def _linked() -> dict[str, Any]:
         if beyond:
             raise ParamsError(f"{', '.join(beyond)} outside what this page offers")
     except ParamsError as exc:
-        st.warning(f"The link's training settings were ignored: {exc}")
+        st.warning(f"The link's training settings were ignored: {error_text(exc)}")
         return {}
     return {**linked, "preset": name}

@@ -16,6 +16,7 @@ from streamlit.navigation.page import StreamlitPage
 from core.audio.mel import MelParams
 from core.errors import ParamsError
 from core.links import mel_from_query, mel_to_query, view_link
+from ui.text import error_text
 
 _SLOT, _PAGE = "_link_slot", "_link_page"
 
@@ -57,7 +58,7 @@ def linked_mel(prefix: str) -> tuple[str, MelParams] | None:
     try:
         return mel_from_query(st.query_params.to_dict(), prefix)
     except ParamsError as exc:
-        st.warning(f"The link's spectrogram setting was ignored: {exc}")
+        st.warning(f"The link's spectrogram setting was ignored: {error_text(exc)}")
         return None
 
 

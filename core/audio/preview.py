@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.audio.clip import clip_features
+from core.audio.clip import clip_features, padded_frames
 from core.audio.mel import MelParams, frame_times, mel_frequencies
 
 
@@ -20,6 +20,14 @@ class Preview:
     times: np.ndarray | None  # seconds of each frame of the segments laid end to end
     mel_hz: np.ndarray | None  # centre of each mel band in Hz
     seconds: float  # compute time
+    padded: np.ndarray | None = None  # (segments, frames) bool: frames of zero padding
+
+    @property
+    def padded_seconds(self) -> float:
+        """Seconds of zero padding (the clip is shorter than the duration or one segment)."""
+        if self.padded is None or self.times is None:
+            return 0.0
+        return float(self.padded.sum() * self.params.hop_length / self.params.sample_rate)
 
     @property
     def is_image(self) -> bool:
@@ -29,6 +37,14 @@ class Preview:
     def joined(self) -> np.ndarray:
         """Mel segments laid end to end along time: (n_mels, segments x frames)."""
         return np.concatenate(list(self.features), axis=1)
+
+    @property
+    def joined_unpadded(self) -> np.ndarray:
+        """:attr:`joined` with padding frames set to NaN (drawn in no colour)."""
+        out = self.joined.astype(np.float32)
+        if self.padded is not None:
+            out[:, np.concatenate(list(self.padded))] = np.nan
+        return out
 
 
 def preview(y: np.ndarray, params: MelParams) -> Preview:
@@ -46,4 +62,5 @@ def preview(y: np.ndarray, params: MelParams) -> Preview:
             for i in range(len(features))
         ]
     )
-    return Preview(params, features, times, mel_frequencies(params), seconds)
+    padded = padded_frames(len(y), params, frames)
+    return Preview(params, features, times, mel_frequencies(params), seconds, padded)

@@ -12,11 +12,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.errors import DatasetError
+
+#: How Kaggle spectrogram images are fed: arguments of :func:`load_images`, :func:`prepare_image`.
+IMAGE_INPUTS: dict[str, dict[str, Any]] = {
+    "full": {"crop": False},
+    "crop": {"crop": True},
+    "gray": {"crop": True, "gray": True},
+    "gray2": {"crop": True, "gray": True, "freq_step": 2},
+}
 
 #: Plotted area of the 432x288 Kaggle images: rows top:bottom, columns left:right, inside the
 #: axes frame (measured on all 999 images: identical).

@@ -53,6 +53,15 @@ def highlight_differences(table: pd.DataFrame) -> Styler:
     )
 
 
+def _escaped(styler: Styler) -> Styler:
+    """``styler`` with its cells and both headers (run names, setting names) HTML-escaped."""
+    return (
+        styler.format(escape="html")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+    )
+
+
 def confusion_figures(
     a: RunResults, b: RunResults | None = None, fold: int | None = None, normalised: bool = False
 ) -> list[go.Figure]:
@@ -109,9 +118,7 @@ def build_report(
         f"<p>Written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.</p>",
         runs.to_html(index=False),
         "<h2>Settings</h2><p>Highlighted: the settings that differ.</p>",
-        highlight_differences(runs_settings(results).rename_axis(None))
-        .format(escape="html")
-        .to_html(),
+        _escaped(highlight_differences(runs_settings(results).rename_axis(None))).to_html(),
         "<h2>Accuracy per fold</h2>",
         fold_table(results).to_html(float_format="{:.3f}".format, na_rep="—"),
         stats_table(results).to_html(index=False, float_format="{:.3f}".format, na_rep="—"),

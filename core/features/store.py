@@ -8,7 +8,9 @@ file or parameter gives another key, so stale features are never reused. Its fil
   ``(n_clips, n_segments, n_mels, n_frames)`` in dB/normalised as the params say; image mode
   (``params.image``): uint8 ``(n_clips, n_segments, 288, 432, 3)``.
 - ``index.csv``: ``track_id, genre, path, seconds, padded_seconds`` (seconds of audio decoded,
-  and of zeros appended to reach ``params.duration``), in manifest order.
+  and of zeros appended to reach ``params.duration``), in manifest order;
+  :attr:`Features.padding_mask` flags the segments that are mostly padding, and
+  :meth:`Features.padding_warning` speaks up when much of the store is padding.
 - ``skipped.csv``: ``track_id, path, problem`` of the clips left out (unreadable in the
   manifest, not audio, or failing to decode).
 - ``meta.json``: key, params, shape, counts, creation time; written last.
@@ -35,7 +37,7 @@ import pandas as pd
 
 from core import settings
 from core.audio import load
-from core.audio.clip import clip_features
+from core.audio.clip import MOSTLY_PADDING, clip_features, padding_share
 from core.audio.mel import MelParams
 from core.audio.mel_fast import single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
@@ -45,6 +47,8 @@ from core.storage.publish import discard, publishing, remove_leftovers
 
 #: Bump when the stored arrays would change for equal params and files (invalidates old stores).
 STORE_VERSION = 1
+#: A store whose features are more than this share zero padding is worth a warning.
+PADDING_WARNING = 0.25
 _META, _INDEX, _SKIPPED, _ARRAY = "meta.json", "index.csv", "skipped.csv", "X.npy"
 
 Progress = Callable[[int, int], None]
@@ -74,6 +78,37 @@ class Features:
     @property
     def n_clips(self) -> int:
         return len(self.index)
+
+    @property
+    def padding_mask(self) -> np.ndarray:
+        """``(n_clips, n_segments)`` bool: segments that are mostly zero padding (the clip is
+        shorter than ``params.duration``); training may leave them out."""
+        sr = self.params.sample_rate
+        return np.array(
+            [
+                padding_share(round(s * sr), self.params) > MOSTLY_PADDING
+                for s in self.index["seconds"]
+            ],
+            dtype=bool,
+        ).reshape(self.n_clips, -1)
+
+    @property
+    def padding_share(self) -> float:
+        """Share (0..1) of the stored seconds that are zero padding."""
+        stored = self.index["seconds"] + self.index["padded_seconds"]
+        return float(self.index["padded_seconds"].sum() / stored.sum()) if stored.sum() else 0.0
+
+    def padding_warning(self) -> str | None:
+        """A sentence when more than ``PADDING_WARNING`` of the features is padding, else None."""
+        share = self.padding_share
+        if share <= PADDING_WARNING:
+            return None
+        mostly = int(self.padding_mask.sum())
+        return (
+            f"{share:.0%} of these features is zero padding: the clips are shorter than the "
+            f"setting's duration ({self.params.duration:g} s); {mostly} segment(s) are mostly "
+            "padding. Set a duration no longer than the clips."
+        )
 
 
 def store_key(manifest: pd.DataFrame, params: MelParams) -> str:

@@ -30,7 +30,8 @@ from core.policy import Actor, authorize
 from core.runs import Run, RunError, RunStatus, files, load_run, models_root, new_run_id, run_dir
 from core.runs.config import DEFAULT_EXECUTOR, RunConfig
 from core.runs.files import FOLD_FILES, FOLD_RE, REQUIRED_FILES, RUN_FILES
-from core.storage.atomic import atomic_path
+from core.runs.validate import RunDamaged, check_run, read_json
+from core.storage.atomic import atomic_path, write_json
 from core.storage.publish import publish, temp_dir
 
 #: Members a ``.keras`` file may hold (Keras 3's format: no pickles, no code).
@@ -91,8 +92,9 @@ def import_runs(
     ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
 
     Every run is validated before any is added (see the module's docstring); runs appear in
-    the registry only complete. Returns the imported runs, under their new ids where their
-    own were taken.
+    the registry only complete. An ``actor`` with a name owns the imported runs, the archive's
+    user kept as their ``origin`` (the local user keeps the archive's user as the owner).
+    Returns the imported runs, under their new ids where their own were taken.
 
     Raises
     ------
@@ -100,19 +102,53 @@ def import_runs(
         The archive is unsafe, malformed, or holds something that is not a finished run.
         Nothing is left behind.
     """
-    authorize(actor, "import runs")
+    owner = authorize(actor, "import runs").user
     root = models_root(root)
     root.mkdir(parents=True, exist_ok=True)
     staging = temp_dir(root / "import")
     try:
+        _refuse_duplicates(Path(archive))
         folders = sorted(unpack_archive(Path(archive), staging / "runs").iterdir())
         if not folders:
             raise ArchiveError("The archive holds no runs.")
         for folder in folders:
             _validate_run(folder)
+            if owner:
+                _take_ownership(folder, owner)
         return _move_in(folders, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _refuse_duplicates(archive: Path) -> None:
+    """ArchiveError if two members of a zip or tar archive have the same name (one would
+    silently replace the other)."""
+    import tarfile
+
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                names = zf.namelist()
+        else:
+            with tarfile.open(archive) as tf:
+                names = tf.getnames()
+    except (OSError, tarfile.TarError, zipfile.BadZipFile):
+        return  # unpacking says what is wrong with it
+    seen: set[str] = set()
+    for name in names:
+        key = name.rstrip("/").removeprefix("./")
+        if key in seen:
+            raise ArchiveError(f"The archive holds {name!r} twice: it is refused.")
+        seen.add(key)
+
+
+def _take_ownership(folder: Path, user: str) -> None:
+    """Record ``user`` as the run's owner, and the archive's user as its origin."""
+    meta = read_json(folder / files.META, dict) if (folder / files.META).is_file() else {}
+    origin = str(meta.get("origin") or meta.get("user") or "")
+    write_json(
+        folder / files.META, {"name": str(meta.get("name", "")), "user": user, "origin": origin}
+    )
 
 
 def _move_in(folders: list[Path], root: Path) -> list[Run]:
@@ -159,9 +195,8 @@ def _validate_run(folder: Path) -> None:
         if not (folder / required).is_file():
             raise ArchiveError(f"Run {name} has no {required}: it is not a complete run.")
     config = _run_config(_json(folder / files.CONFIG, dict), name)
-    for optional in (files.META, files.SUMMARY):
-        if (folder / optional).is_file():
-            _json(folder / optional, dict)
+    if (folder / files.META).is_file():
+        _json(folder / files.META, dict)
     executor = config.executor
     if executor != DEFAULT_EXECUTOR:
         raise ArchiveError(
@@ -177,8 +212,14 @@ def _validate_run(folder: Path) -> None:
         )
     if config.train is None:
         raise ArchiveError(f"Run {name} has no training settings: it is not a training run.")
+    if not (folder / files.SUMMARY).is_file():
+        raise ArchiveError(f"Run {name} has no {files.SUMMARY}: it is not a complete run.")
     for fold in folds:
         _check_fold(fold, config.train.framework, f"{name}/{fold.name}")
+    try:
+        check_run(folder)
+    except (RunDamaged, GenreLabError, OSError) as exc:
+        raise ArchiveError(f"Run {name} is refused: {exc}") from exc
 
 
 def _check_listing(folder: Path) -> list[Path]:
@@ -210,64 +251,27 @@ def _run_config(data: dict, name: str) -> RunConfig:
 
 
 def _check_fold(fold: Path, framework: str, where: str) -> None:
-    if (fold / files.HISTORY).is_file():
-        _json(fold / files.HISTORY, list)
-    if (fold / files.CONFUSION).is_file():
-        confusion = _json(fold / files.CONFUSION, dict)
-        if not {"matrix", "labels"} <= set(confusion):
-            raise ArchiveError(f"{where}/confusion.json lacks its matrix or labels.")
-    if (fold / files.PREDICTIONS).is_file():
-        _check_predictions(fold / files.PREDICTIONS, where)
+    """The weights file of the run's framework only; a Keras file's safety (the contents of
+    every fold are checked by :func:`core.runs.validate.check_run`)."""
     for other, filename in files.MODEL_FILES.items():
         if other != framework and (fold / filename).exists():
             raise ArchiveError(f"{where}/{filename} does not belong to a {framework} run.")
     model = fold / files.model_file(framework)
-    if model.is_file():
-        (_check_torch_weights if framework == "torch" else _check_keras_file)(model, where)
+    if framework == "keras" and model.is_file():
+        _check_keras_file(model, where)
 
 
 def _json(path: Path, kind: type) -> Any:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ArchiveError(f"{_where(path)} is not valid JSON ({exc}).") from exc
-    if not isinstance(data, kind):
-        raise ArchiveError(f"{_where(path)} should hold a JSON {kind.__name__}.")
-    return data
+        return read_json(path, kind)
+    except (OSError, RunDamaged) as exc:
+        raise ArchiveError(f"{_where(path)}: {exc}") from exc
 
 
 def _where(path: Path) -> str:
     """``run/file`` or ``run/fold_i/file`` of a path in the unpacked archive."""
     parts = path.parts
     return "/".join(parts[-3:] if FOLD_RE.fullmatch(parts[-2]) else parts[-2:])
-
-
-def _check_predictions(path: Path, where: str) -> None:
-    import pandas as pd
-
-    try:
-        table = pd.read_csv(path, dtype=str, nrows=100_000)
-    except ValueError as exc:  # pandas' parser errors and undecodable bytes included
-        raise ArchiveError(f"{where}/predictions.csv is not a readable CSV table ({exc}).") from exc
-    if not {"track_id", "true"} <= set(table.columns):
-        raise ArchiveError(f"{where}/predictions.csv lacks the track_id and true columns.")
-
-
-def _check_torch_weights(path: Path, where: str) -> None:
-    """A torch state dict: tensors by name, loaded without unpickling any object."""
-    import torch
-
-    try:
-        state = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as exc:  # the unpickler refuses anything but tensors and plain data
-        raise ArchiveError(
-            f"{where}/{path.name} is not a plain PyTorch state dict: it may hold pickled objects, "
-            f"which are never loaded ({type(exc).__name__})."
-        ) from exc
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise ArchiveError(f"{where}/{path.name} is not a state dict of tensors.")
 
 
 def _check_keras_file(path: Path, where: str) -> None:

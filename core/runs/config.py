@@ -43,7 +43,9 @@ if TYPE_CHECKING:
     from core.training.config import TrainConfig
 
 #: The function a run's worker calls unless its config names another one.
-DEFAULT_EXECUTOR = "core.training.execute:execute_run"
+DEFAULT_EXECUTOR = "core.runs.kinds.train:execute_run"
+#: Executors under the names older runs stored (before training moved into ``core.runs.kinds``).
+RENAMED_EXECUTORS = {"core.training.execute:execute_run": DEFAULT_EXECUTOR}
 #: Kinds of jobs: training runs, and the other long work that goes through the job queue.
 KINDS: tuple[str, ...] = ("train", "scan", "features", "demo", "experiment", "sweep")
 
@@ -66,7 +68,7 @@ class RunInput:
     def __post_init__(self) -> None:
         if (self.mel is None) == (self.image is None):
             raise ParamsError("Give either mel parameters or an image input mode, not both.")
-        from core.training.execute import IMAGE_INPUTS
+        from core.dataset.images import IMAGE_INPUTS
 
         if self.image is not None and self.image not in IMAGE_INPUTS:
             raise ParamsError(
@@ -147,7 +149,7 @@ class RunConfig:
             drop_flagged=bool(rest.pop("drop_flagged", False)),
             splitter=str(rest.pop("splitter", "") or ""),
             kind=rest.pop("kind", "train"),
-            executor=rest.pop("executor", DEFAULT_EXECUTOR),
+            executor=_current_name(rest.pop("executor", DEFAULT_EXECUTOR)),
             library_versions=dict(rest.pop("library_versions", None) or {}),
             params={**(rest.pop("params", None) or {}), **rest},
         )
@@ -170,3 +172,8 @@ def _train_config(data: Mapping[str, Any]) -> TrainConfig:
     if not isinstance(data, Mapping):
         raise ParamsError(f"A run's training settings must be a mapping, not {data!r}.")
     return TrainConfig.from_dict(dict(data))
+
+
+def _current_name(executor: str) -> str:
+    """An executor's name today (older runs may store one it had before)."""
+    return RENAMED_EXECUTORS.get(executor, executor)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from core import settings
 from core.runs import Run, RunStatus, create_run, files, list_runs, load_run, models_root
 from core.runs.config import RunConfig
+from core.runs.validate import check_config
 from core.runs.worker import check_executor
 from core.storage.lock import try_lock
 from core.storage.process import pid_alive
@@ -64,12 +65,16 @@ def submit(
     """Queue a job for ``config`` and make sure the scheduler will start it.
 
     ``config.kind`` (default ``"train"``, see :mod:`core.runs.kinds`) says what it is and
-    ``config.executor`` (default ``core.training.execute:execute_run``) names the function that
+    ``config.executor`` (default ``core.runs.kinds.train:execute_run``) names the function that
     does the work; see :mod:`core.runs.worker`. Checks no role: :func:`core.access.submit_job`
     is the gate for users. ``concurrency`` only applies when this call starts the scheduler
-    (default from ``GENRELAB_JOB_CONCURRENCY``).
+    (default from ``GENRELAB_JOB_CONCURRENCY``). A training run whose architecture or mel
+    settings exceed the bounds every run is loaded with is refused (ParamsError, see
+    :func:`core.runs.validate.check_config`).
     """
-    check_executor(RunConfig.coerce(config).executor)
+    typed = RunConfig.coerce(config)
+    check_executor(typed.executor)
+    check_config(typed)
     run = create_run(config, name=name, user=user, root=root)
     ensure_scheduler(root, concurrency)
     return run

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import re
@@ -26,12 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import settings
-from core.errors import GenreLabError
+from core.errors import GenreLabError, RunError
 from core.runs import events as run_events
 from core.runs import files
 from core.runs.config import RunConfig
 from core.storage.atomic import dumps, open_atomic, write_json
 from core.storage.lock import locked
+from core.storage.process import pid_alive
 from core.storage.publish import discard, publishing
 
 if TYPE_CHECKING:
@@ -55,10 +57,8 @@ class RunStatus(StrEnum):
         return self in (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
-class RunError(GenreLabError):
-    """A run does not exist, or cannot be changed in its current state."""
-
-
+#: Seconds after a run started before a reader may mark it failed for a missing worker.
+STALE_AFTER_S = 10.0
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 #: Python distributions whose versions are saved with every run.
 VERSIONED_PACKAGES = ("numpy", "torch", "tensorflow", "keras", "librosa", "scikit-learn")
@@ -121,6 +121,10 @@ class Run:
     finished: datetime | None = None
     pid: int | None = None
     summary: dict | None = None
+    #: Who made the run where it was trained, for an imported run (``user`` imported it).
+    origin: str = ""
+    #: Why a run whose files say completed cannot be used (shown as failed), or None.
+    damaged: str | None = None
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -129,24 +133,35 @@ class Run:
         """Read a run folder (without ``details``: only its status, which is quicker).
 
         A missing or corrupt ``status.json`` or ``config.json`` gives a run marked failed that
-        says what is wrong (never an exception), so a broken run is shown, not hidden.
+        says what is wrong (never an exception), so a broken run is shown, not hidden. A run
+        still marked running whose worker process is gone (killed with its scheduler, or the
+        machine restarted) is marked failed, or cancelled if that was asked for, by this read.
         """
+        from core.runs import validate
+
         path = Path(path)
         run = cls(id=path.name, dir=path)
         try:
-            run._apply_status(_read_json(path / files.STATUS))
+            run._apply_status(validate.read_json(path / files.STATUS, dict))
+            run._reconcile()
             if details:
-                run.config = _read_json(path / files.CONFIG)
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+                run.config = validate.read_json(path / files.CONFIG, dict)
+        except (OSError, ValueError, TypeError, KeyError, GenreLabError) as exc:
             run.status = RunStatus.FAILED
             run.error = f"This run's files are damaged or incomplete ({type(exc).__name__}: {exc})."
         if not details:
             return run
-        with contextlib.suppress(OSError, ValueError):
-            meta = _read_json(path / files.META)
+        with contextlib.suppress(OSError, ValueError, GenreLabError):
+            meta = validate.read_json(path / files.META, dict)
             run.name, run.user = str(meta.get("name", "")), str(meta.get("user", ""))
-        with contextlib.suppress(OSError, ValueError):
-            run.summary = _read_json(path / files.SUMMARY)
+            run.origin = str(meta.get("origin", ""))
+        with contextlib.suppress(OSError, ValueError, GenreLabError):
+            run.summary = validate.read_json(path / files.SUMMARY, dict)
+        if run.status is RunStatus.COMPLETED and (
+            reason := validate.damage(run.config, run.summary)
+        ):
+            run.status, run.summary = RunStatus.FAILED, None
+            run.damaged = run.error = f"This run is damaged: {reason}"
         return run
 
     def _apply_status(self, state: dict) -> None:
@@ -156,6 +171,26 @@ class Run:
         self.started = _time(state.get("started"))
         self.finished = _time(state.get("finished"))
         self.pid = state.get("pid")
+
+    def _reconcile(self) -> None:
+        """Record the end of a running run whose worker is gone (see :meth:`from_dir`)."""
+        if self.status is not RunStatus.RUNNING or (
+            bool(self.pid) and pid_alive(self.pid, marker=self.id)
+        ):
+            return
+        age = (datetime.now(UTC) - self.started).total_seconds() if self.started else math.inf
+        if age < STALE_AFTER_S:  # just claimed: the scheduler records its exit code first
+            return
+        if self.cancel_requested():
+            status, error = RunStatus.CANCELLED, None
+        else:
+            status = RunStatus.FAILED
+            error = (
+                f"The worker process is no longer running (pid {self.pid}): it was killed with "
+                "its scheduler, or the server restarted. See worker.log in the run folder."
+            )
+        if not self.set_status(status, error, only_from=[RunStatus.RUNNING]):
+            self._apply_status(_read_json(self.dir / files.STATUS))  # another reader did it
 
     def _status_dict(self) -> dict:
         def iso(t: datetime | None) -> str | None:
@@ -178,6 +213,11 @@ class Run:
         except GenreLabError as exc:
             raise RunError(f"Run {self.label!r} has an invalid config: {exc}") from exc
 
+    def meta(self, **changes: str) -> dict[str, str]:
+        """The contents of ``meta.json`` (name, user, and origin when there is one)."""
+        meta = {"name": self.name, "user": self.user, "origin": self.origin, **changes}
+        return {k: v for k, v in meta.items() if v or k != "origin"}
+
     @property
     def label(self) -> str:
         """The name if the run has one, else its id."""
@@ -193,21 +233,31 @@ class Run:
         return sorted(int(i) for i in found if i.isdigit())
 
     def read_history(self, fold: int) -> list[dict]:
-        """Per-epoch history of one fold, as written by :meth:`write_history`."""
-        return self._read_fold_file(fold, files.HISTORY, _read_json)
+        """Per-epoch history of one fold, as written by :meth:`write_history` (checked by
+        :func:`core.runs.validate.read_history`)."""
+        from core.runs import validate
+
+        epochs = self.run_config.train.epochs if self.run_config.train else None
+        return self._read_fold_file(fold, files.HISTORY, lambda p: validate.read_history(p, epochs))
 
     def read_predictions(self, fold: int) -> pd.DataFrame:
-        """Test predictions of one fold, as written by :meth:`write_predictions`."""
-        import pandas as pd
+        """Test predictions of one fold, as written by :meth:`write_predictions`; complete,
+        with as many rows as the fold tested (:func:`core.runs.validate.read_predictions`)."""
+        from core.runs import validate
 
-        def read(path: Path) -> pd.DataFrame:
-            return pd.read_csv(path, dtype={"track_id": str, "true": str, "predicted": str})
-
-        return self._read_fold_file(fold, files.PREDICTIONS, read)
+        sizes = (self.summary or {}).get("folds") or []
+        n_rows = sizes[fold].get("test") if 0 <= fold < len(sizes) else None
+        return self._read_fold_file(
+            fold, files.PREDICTIONS, lambda p: validate.read_predictions(p, n_rows)
+        )
 
     def read_confusion(self, fold: int) -> tuple[list[list[int]], list[str]]:
         """``(matrix, labels)`` of one fold; rows are true labels, columns predicted ones."""
-        data = self._read_fold_file(fold, files.CONFUSION, _read_json)
+        from core.runs import validate
+
+        data = self._read_fold_file(fold, files.CONFUSION, lambda p: validate.read_json(p, dict))
+        if not {"matrix", "labels"} <= set(data):
+            raise RunError(f"Run {self.label!r}: {files.CONFUSION} of fold {fold} is incomplete.")
         return data["matrix"], data["labels"]
 
     def _read_fold_file(self, fold: int, name: str, read: Any) -> Any:
@@ -407,7 +457,7 @@ def rename_run(
     run = load_run(run_id, root)
     authorize(actor, "rename this run", owner=run.user)
     with _locked(run.dir):
-        write_json(run.dir / files.META, {"name": name.strip(), "user": run.user})
+        write_json(run.dir / files.META, run.meta(name=name.strip()))
     run.name = name.strip()
     return run
 

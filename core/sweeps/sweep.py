@@ -354,7 +354,7 @@ def _run_trial(
     sweep: Sweep, trial: optuna.Trial, values: dict[str, Any], should_stop: Callable[[], bool]
 ) -> float:
     """Train one trial as a run of the registry; its mean accuracy."""
-    from core.training.execute import run_here
+    from core.runs.kinds.train import run_here
 
     config = trial_config(sweep.base, values)
     config = config.replace(params={**config.params, "sweep": sweep.id, "trial": trial.number})

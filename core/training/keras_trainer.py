@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core import settings
 from core.models.keras_cnn import build_keras_model, keras
 from core.training.config import TrainConfig
-from core.training.loop import Batches
+
+if TYPE_CHECKING:
+    from core.training.loop import Batches
 
 
 class KerasSteps:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -12,7 +13,9 @@ from core import settings
 from core.models.torch_cnn import SpectrogramCNN, build_torch_model
 from core.training.config import TrainConfig
 from core.training.device import torch_device
-from core.training.loop import Batches
+
+if TYPE_CHECKING:
+    from core.training.loop import Batches
 
 
 class TorchSteps:

@@ -34,7 +34,8 @@ def execute_build(
     run: Run, on_event: Callable[[dict], None], should_stop: Callable[[], bool]
 ) -> None:
     """Compute the run's store (if it does not exist yet) and save what was built as the
-    summary: ``key``, ``clips``, ``shape``, ``skipped``."""
+    summary: ``key``, ``clips``, ``shape``, ``skipped``, ``padding_share`` and a
+    ``warning`` (None, or why the store is suspect: mostly padding)."""
     config = run.run_config
     manifest = discover(resolve(config.dataset.spec)).manifest
     params = config.input.mel
@@ -51,5 +52,7 @@ def execute_build(
             "clips": store.n_clips,
             "shape": list(store.X.shape),
             "skipped": len(store.skipped),
+            "padding_share": round(store.padding_share, 4),
+            "warning": store.padding_warning(),
         }
     )

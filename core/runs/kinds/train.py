@@ -25,13 +25,6 @@ from core.splits import make_folds, make_splitter
 from core.training.config import TrainConfig
 from core.training.kfold import complete_folds
 
-#: How Kaggle spectrogram images are fed (see ``core.dataset.images.load_images``).
-IMAGE_INPUTS: dict[str, dict[str, Any]] = {
-    "full": {"crop": False},
-    "crop": {"crop": True},
-    "gray": {"crop": True, "gray": True},
-    "gray2": {"crop": True, "gray": True, "freq_step": 2},
-}
 Emit = Callable[[Event | dict[str, Any]], None]
 Stop = Callable[[], bool]
 
@@ -77,7 +70,7 @@ def load_inputs(
         rows = rows[rows["detected_faults"] == ""].reset_index(drop=True)
         emit(Stage(f"left out {len(dataset.usable) - len(rows)} flagged"))
     if spec.image is not None:
-        from core.dataset.images import load_images
+        from core.dataset.images import IMAGE_INPUTS, load_images
 
         path_col = "path" if dataset.layout == "images" else "image_path"
         if path_col not in rows:
