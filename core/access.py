@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import settings
-from core.errors import ParamsError
+from core.errors import GenreLabError, ParamsError
 from core.policy import ADMIN, EDITOR, VIEWER, AccessError, Actor, authorize
 from core.storage.atomic import write_json
 from core.storage.lock import locked
@@ -352,6 +352,7 @@ def submit_job(
     """
     from core.runs import jobs, list_runs, models_root
     from core.runs.kinds import VERBS, kind_of
+    from core.storage import quota
 
     authorize(Actor(user, role), VERBS[kind_of(config)])
     folder = models_root(root)
@@ -359,6 +360,7 @@ def submit_job(
     with locked(folder / ".submit.lock"):
         if cap > 0:
             check_queue_cap(list_runs(folder), user, cap)
+        quota.check_room(user, 0, "start a run")
         return jobs.submit(config, name=name, user=user, root=root)
 
 
@@ -392,3 +394,32 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def delete_stored(category: str, name: str, actor: Actor | None = None) -> None:
+    """Delete the stored item ``name`` of ``category`` (see :mod:`core.storage.quota`): only
+    its owner or an admin may (``actor`` None: the local user).
+
+    Raises GenreLabError for an unknown item, AccessError for someone else's.
+    """
+    from core.features import delete_store
+    from core.runs import delete_run
+    from core.storage import quota
+    from core.storage.publish import discard
+
+    folder = quota.roots().get(category)
+    if folder is None or not name or name.startswith(".") or "/" in name:
+        raise GenreLabError(f"There is no {category} item named {name!r}.")
+    path = folder / name
+    if not path.exists():
+        raise GenreLabError(f"There is no {quota.CATEGORIES[category][:-1]} named {name!r}.")
+    actor = authorize(actor, f"delete {name}", owner=quota.owner(category, path))
+    if category == "runs":
+        delete_run(name, folder, actor=actor)
+    elif category == "features":
+        delete_store(name, folder, actor=actor)
+    elif path.is_dir():
+        discard(path)
+    else:
+        path.unlink()
+    quota.forget(category, name)

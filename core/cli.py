@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.constraints import Options, Param
 from core.errors import GenreLabError, ParamsError
+from core.storage.cleanup import clean_leftovers
 
 if TYPE_CHECKING:
     from core.access import Actor
@@ -438,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], None] = args.func
     try:
+        clean_leftovers()
         func(args)
     except GenreLabError as exc:
         print(f"error: {exc}", file=sys.stderr)

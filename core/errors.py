@@ -31,3 +31,7 @@ class RunError(GenreLabError):
 
 class Cancelled(GenreLabError):
     """Long work was cancelled by the user."""
+
+
+class QuotaError(GenreLabError):
+    """Writing this would pass a disk quota (a user's or the server's); nothing was written."""

@@ -200,7 +200,7 @@ def training_curves(history: pd.DataFrame, title: str = "Training curves") -> go
     """Loss and accuracy per epoch, one colour per fold; solid = train, dotted = validation."""
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)  # axis titles: none overlap
     palette = px.colors.qualitative.Plotly
     for i, (fold, part) in enumerate(history.groupby("fold")):
         colour = palette[i % len(palette)]
@@ -222,6 +222,8 @@ def training_curves(history: pd.DataFrame, title: str = "Training curves") -> go
                     showlegend=col == 1,
                 )
     fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="loss", row=1, col=1)
+    fig.update_yaxes(title_text="accuracy", row=1, col=2)
     fig.update_layout(title=title)
     return _style(fig, height=360)
 

@@ -126,6 +126,26 @@ class Settings:
     max_analysis_seconds: float = _setting(
         "GENRELAB_MAX_ANALYSIS_SECONDS", _float, 600.0, minimum=1
     )
+    #: Most MB one clip's analysed stretch may decode to, mono float32 at the analysis rate
+    #: (600 s at 22050 Hz is 50 MB); checked from the header before decoding.
+    max_decoded_mb: int = _setting("GENRELAB_MAX_DECODED_MB", _int, 256, minimum=1)
+    #: The same with every channel at the file's own rate (600 s of 8 channels at 192 kHz
+    #: would be 3.5 GB).
+    max_audio_source_mb: int = _setting("GENRELAB_MAX_AUDIO_SOURCE_MB", _int, 1024, minimum=1)
+    #: Most pixels of an image, in millions, checked from its header before it is decoded
+    #: (Kaggle's images have 0.12).
+    max_image_megapixels: float = _setting(
+        "GENRELAB_MAX_IMAGE_MEGAPIXELS", _float, 16.0, minimum=0.01
+    )
+    #: Most work one clip's mel settings may ask for, in millions: frames x n_fft (samples
+    #: through FFTs) and frames x n_mels (spectrogram cells); a whole clip counts as
+    #: ``max_analysis_seconds``. The defaults allow 600 s at hop 512 and refuse 30 s at hop 1.
+    max_stft_msamples: int = _setting("GENRELAB_MAX_STFT_MSAMPLES", _int, 200, minimum=1)
+    max_mel_mcells: int = _setting("GENRELAB_MAX_MEL_MCELLS", _int, 20, minimum=1)
+    #: Hosted mode: disk quotas in MB, per user and for everyone together, over uploads,
+    #: unpacked datasets, feature stores and runs (see core.storage.quota).
+    quota_user_mb: int = _setting("GENRELAB_QUOTA_USER_MB", _int, 5120, minimum=0)
+    quota_total_mb: int = _setting("GENRELAB_QUOTA_TOTAL_MB", _int, 51200, minimum=0)
     #: Top-level packages job executors may come from (comma separated).
     executor_packages: tuple[str, ...] = _setting("GENRELAB_EXECUTOR_PACKAGES", _names, ("core",))
     #: Where ``python -m core dataset download`` fetches GTZAN (None: the public archive).

@@ -137,8 +137,10 @@ st.download_button(
     type="primary",
 )
 
-tabs = st.tabs(
-    ["Accuracy per fold", "Statistics", "Confusion", "Per genre", "Training curves", "Wrong clips"]
+tabs = st.tabs(  # the chosen tab is kept in the URL (``tab=Statistics``) and links reopen it
+    ["Accuracy per fold", "Statistics", "Confusion", "Per genre", "Training curves", "Wrong clips"],
+    key="tab",
+    bind="query-params",
 )
 with tabs[0]:
     parts.accuracy_section(results)

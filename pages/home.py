@@ -4,8 +4,10 @@ import streamlit as st
 
 from core.dataset import summarize
 from core.public_paths import hide_paths
+from ui.access import current_user
 from ui.common import current_dataset, show_overview
 from ui.shell import require_shell
+from ui.storage import storage_panel
 from ui.text import plain
 
 require_shell()
@@ -14,6 +16,8 @@ st.caption(
     "Music-genre classification research on GTZAN with mel spectrograms: look at the data as it "
     "really is, tune spectrograms, train and compare CNNs, predict the genre of a clip."
 )
+
+storage_panel(current_user())
 
 dataset = current_dataset()
 if dataset is None:

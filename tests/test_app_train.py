@@ -110,3 +110,38 @@ def test_an_old_link_naming_the_preset_model_still_works():
     assert at.session_state["tr_preset"] == "recommended" and at.session_state["tr_epochs"] == 7
     query = dict(at.query_params)
     assert query["preset"] == "recommended" and "model" not in query
+
+
+def test_the_form_survives_a_detour_through_another_page():
+    at = _train_page()
+    at.radio(key="tr_framework").set_value("keras").run()
+    at.selectbox(key="tr_protocol").set_value("artist")
+    at.number_input(key="tr_k").set_value(2)
+    at.number_input(key="tr_epochs").set_value(3)
+    at.text_input(key="tr_name").set_value("detour run").run()
+    fast = next(o for o in at.selectbox[0].options if o.startswith("preset: fast"))
+    at.selectbox[0].set_value(fast).run()
+    at.switch_page("pages/compare.py").run()
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    values = {k: at.session_state[k] for k in ("tr_framework", "tr_protocol", "tr_k", "tr_epochs")}
+    assert values == {"tr_framework": "keras", "tr_protocol": "artist", "tr_k": 2, "tr_epochs": 3}
+    assert at.text_input(key="tr_name").value == "detour run"
+    assert at.selectbox[0].value == fast
+    assert dict(at.query_params)["epochs"] == "3"  # the URL agrees with the form again
+    assert any("changed from the paper preset" in c.value for c in at.caption)
+
+
+def test_choosing_keras_loads_the_keras_preset_values():
+    at = _train_page()
+    assert at.slider(key="tr_dropout").value == 0.0
+    at.radio(key="tr_framework").set_value("keras").run()
+    assert at.slider(key="tr_dropout").value == 0.5
+    assert at.number_input(key="tr_weight_decay").value == 0.0
+    assert any("exactly the paper preset for keras" in c.value for c in at.caption)
+    at.selectbox(key="tr_preset").set_value("paper-published").run()
+    crop, dropout = at.number_input(key="tr_time_crop").value, at.slider(key="tr_dropout").value
+    assert (crop, dropout) == (0, 0.5)
+    at.number_input(key="tr_epochs").set_value(12).run()
+    assert any("changed" in c.value and "preset: 30" in c.value for c in at.caption)

@@ -221,6 +221,12 @@ def set_number(page, label: str, value: int) -> None:
     box.press("Enter")
 
 
+def slider_value(page, label: str):
+    """The value shown on the thumb of the slider labelled ``label`` (a locator)."""
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text=label)
+    return slider.locator('[data-testid="stSliderThumbValue"]')
+
+
 def table_status(page, run_id: str) -> str | None:
     """The status cell of run ``run_id`` in the "All runs" table (its accessible copy)."""
     rows = page.locator('[data-testid="stDataFrame"] tr').filter(has_text=run_id)
@@ -464,6 +470,67 @@ def test_openid_connect_login_through_a_loopback_provider(server, session, tmp_p
             session.shot(page, "signed-out")
         finally:
             app.stop()
+
+
+def test_train_settings_survive_a_detour_and_a_reload_and_keras_gets_its_dropout(server, session):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=STEP_MS)
+    page = session.page()
+    page.goto(server.url)
+    wait_title(page, "Genre Lab", FIRST_LOAD_MS)
+    go(page, "Train")
+    expect(slider_value(page, "Dropout")).to_have_text("0.00")
+    page.locator('[data-testid="stRadio"]').get_by_text("Keras", exact=True).click()
+    expect(slider_value(page, "Dropout")).to_have_text("0.50")  # the Keras paper preset's
+    settle(page)
+    set_number(page, "Epochs", 3)
+    settle(page)
+    set_number(page, "Folds (k)", 2)
+    settle(page)
+    wait_text(page, "changed from the paper preset")
+    session.shot(page, "chosen")
+
+    go(page, "Compare")  # a detour through the sidebar, then back
+    go(page, "Train")
+    session.shot(page, "back")
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("3")
+    expect(page.get_by_label("Folds (k)", exact=True)).to_have_value("2")
+    expect(slider_value(page, "Dropout")).to_have_text("0.50")
+    expect(page.get_by_role("radio", name="Keras")).to_be_checked()
+    deadline = time.monotonic() + STEP_MS / 1000
+    while "epochs=3" not in page.url:  # the URL agrees with the form again
+        assert time.monotonic() < deadline, f"the settings never reached the URL: {page.url}"
+        time.sleep(0.2)
+
+    page.reload()
+    wait_title(page, "Train")
+    wait_text(page, "All runs")
+    settle(page)
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("3")
+    expect(page.get_by_role("radio", name="Keras")).to_be_checked()
+    assert_clean(page)
+
+
+def test_the_compare_tab_survives_a_reload_through_its_link(server, session, completed_run):
+    page = session.page()
+    page.goto(f"{server.url}/compare?runs={completed_run}")
+    wait_title(page, "Compare runs", FIRST_LOAD_MS)
+    page.get_by_role("tab", name="Training curves").click()
+    settle(page)
+    deadline = time.monotonic() + STEP_MS / 1000
+    while "tab=Training" not in page.url:
+        assert time.monotonic() < deadline, f"the tab never reached the URL: {page.url}"
+        time.sleep(0.2)
+    assert "tab=Training" in shown_link(page)
+
+    other = session.page()  # the copied link, in another browser context
+    other.goto(page.url)
+    wait_title(other, "Compare runs", FIRST_LOAD_MS)
+    other.get_by_role("tab", name="Training curves", selected=True).wait_for()
+    other.get_by_text("Training curves (mean over folds").first.wait_for()
+    session.shot(other, "opened")
+    assert_clean(other)
 
 
 SEEN_RUNNING = """() => {  // note whether Streamlit's running indicator (with its Stop) ever shows

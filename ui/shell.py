@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.storage.cleanup import clean_leftovers
 from ui.access import access_gate
 from ui.common import dataset_picker
 from ui.view_link import begin_view, link_box
@@ -32,6 +33,13 @@ def _pages() -> list:
     ]
 
 
+@st.cache_resource(show_spinner=False)
+def _cleaned_at_start() -> bool:
+    """Remove what killed work left behind, once per server process."""
+    clean_leftovers()
+    return True
+
+
 def build_shell(mark: bool = True):
     """Configure the page, let the user in, register the pages and draw the sidebar; returns
     the page to run. Without access, :func:`access_gate` shows the login page and stops here.
@@ -40,7 +48,8 @@ def build_shell(mark: bool = True):
     """
     st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
     pages = _pages()
-    access_gate(pages)
+    access_gate(pages)  # stops here on an invalid setting, with its name
+    _cleaned_at_start()
     page = st.navigation(pages, position="hidden")
     _navigation(pages)
     begin_view(page)

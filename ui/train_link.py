@@ -3,8 +3,9 @@ hyperparameters that differ from the preset (``?framework=keras&preset=recommend
 links written before the preset had its own name call it ``model=``, still read).
 
 The page keeps every setting in session state under ``tr_<name>``; :func:`seed_settings` fills
-them on a first visit (from the link when it names valid ones), :func:`share_settings` puts
-them back into the URL. Values are read and written as ``TRAIN_PARAMS`` says.
+them when the widgets lost them (from the link when it names valid ones, else from the form
+as it was left), :func:`share_settings` puts them back into the URL and :func:`save_settings`
+keeps them for the next visit. Values are read and written as ``TRAIN_PARAMS`` says.
 """
 
 from __future__ import annotations
@@ -33,26 +34,48 @@ HYPER = (
 )
 _OTHER = ("protocol", "k", "seed", "drop_repetitions")
 _OLD_PRESET_KEY = "model"
+#: The form's values outside its widgets: Streamlit drops a widget's state when its page is
+#: left through the sidebar, so the page saves them here and :func:`seed_settings` re-seeds.
+_SAVED = "train_form"
+#: Session keys of the form besides the training settings: the run name and the image input.
+EXTRA_KEYS = ("tr_name", "tr_input")
 
 
 def seed_settings() -> None:
-    """On a first visit, set every ``tr_*`` setting: the link's, else the paper preset's."""
-    if "tr_epochs" in st.session_state:
-        return
-    linked = _linked()
-    framework, name = linked.pop("framework", "torch"), linked.pop("preset", "paper")
-    config = preset(name, framework, **linked)
-    st.session_state["tr_framework"], st.session_state["tr_preset"] = framework, name
-    for field in (*HYPER, *_OTHER):
+    """Set every ``tr_*`` setting the widgets lost: the link's when it names settings (a
+    reload, a shared link), else the form as it was left (a detour through another page),
+    else the paper preset's."""
+    saved = st.session_state.get(_SAVED, {})
+    if "tr_epochs" not in st.session_state:
+        linked = _linked()
+        if linked or not saved:
+            framework, name = linked.pop("framework", "torch"), linked.pop("preset", "paper")
+            config = preset(name, framework, **linked)
+            st.session_state["tr_framework"], st.session_state["tr_preset"] = framework, name
+            for field in (*HYPER, *_OTHER):
+                st.session_state[f"tr_{field}"] = getattr(config, field)
+    for key, value in saved.items():  # whatever Streamlit dropped of the form as it was left
+        st.session_state.setdefault(key, value)
+
+
+def save_settings() -> None:
+    """Keep the form's current values outside its widgets (see :func:`seed_settings`)."""
+    keys = [f"tr_{f}" for f in ("framework", "preset", *HYPER, *_OTHER)] + list(EXTRA_KEYS)
+    st.session_state[_SAVED] = {k: st.session_state[k] for k in keys if k in st.session_state}
+
+
+def load_preset() -> None:
+    """Put the chosen (framework, preset) combination's values into the widgets (a callback of
+    the framework and preset choices: runs before the widgets are drawn)."""
+    config = preset(st.session_state["tr_preset"], st.session_state.get("tr_framework", "torch"))
+    for field in HYPER:
         st.session_state[f"tr_{field}"] = getattr(config, field)
 
 
 def apply_preset(name: str) -> None:
-    """Put a training preset's values into the widgets (a button callback: runs before them)."""
-    config = preset(name, st.session_state.get("tr_framework", "torch"))
+    """Choose a training preset and load its values (a button callback)."""
     st.session_state["tr_preset"] = name
-    for field in HYPER:
-        st.session_state[f"tr_{field}"] = getattr(config, field)
+    load_preset()
 
 
 def share_settings() -> None:

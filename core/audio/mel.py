@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from core.audio.cost import check_cost
 from core.audio.mel_fast import as_batch, normalise
 from core.constraints import Boolean, Interval, Options, Param, validate_fields
 from core.errors import ParamsError
@@ -340,6 +341,7 @@ def _check_together(p: MelParams) -> None:
         f"{p.mel_fmax:g} Hz: {empty} mel band(s) would fall between two FFT bins and stay empty. "
         "Use fewer mels or a larger n_fft.",
     )
+    check_cost(p)
 
 
 # -- mel scale (Slaney, as librosa) ------------------------------------------------------------

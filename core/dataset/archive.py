@@ -1,8 +1,10 @@
 """Safe unpacking of zip and tar(.gz) archives that users upload or download.
 
 Every member is checked before it is written: no absolute paths, no ``..`` escapes, no drive
-letters or backslashes, no links, devices or fifos. The number of members and the bytes actually
-written are capped while extracting, so an archive that lies about its sizes is still stopped.
+letters or backslashes, no links, devices or fifos, no name given twice. The number of members and
+the bytes actually written are capped while extracting, so an archive that lies about its sizes is
+still stopped; a tar's extended (pax or GNU long-name) headers are capped before they are read,
+and anything but zeros after a tar's end-of-archive marker is refused.
 Extraction goes to a temporary folder beside the destination, renamed into place at the end.
 """
 
@@ -25,8 +27,18 @@ from core.storage.publish import publishing
 ARCHIVE_SUFFIXES: tuple[str, ...] = (".zip", ".tar.gz", ".tgz", ".tar")
 
 _CHUNK = 1 << 20
+#: Largest tar extended header (pax, GNU long name or link) read: tarfile reads them whole.
+MAX_TAR_HEADER_BYTES = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ArchiveTooLarge(ArchiveError):
+    """An archive unpacks to more than it may; ``needed``: the bytes counted when it stopped."""
+
+    def __init__(self, message: str, needed: int) -> None:
+        super().__init__(message)
+        self.needed = needed
 
 
 def is_archive(path: str | os.PathLike[str]) -> bool:
@@ -135,8 +147,9 @@ def _extract(archive: Path, out: Path, max_bytes: int, max_members: int) -> None
 
 def _is_tarfile(archive: Path) -> bool:
     try:
-        return tarfile.is_tarfile(archive)
-    except (OSError, EOFError, zlib.error):
+        with _open_tar(archive):
+            return True
+    except (tarfile.TarError, OSError, EOFError, zlib.error):
         return False
 
 
@@ -148,26 +161,31 @@ class _Budget:
         self.max_bytes = max_bytes
         self.used = 0
 
-    def _fail(self, member: str) -> NoReturn:
+    def _fail(self, member: str, needed: int) -> NoReturn:
         mib, size = divmod(self.max_bytes, 2**20)
         limit = f"{mib} MiB" if mib and not size else f"{self.max_bytes:,} bytes"
-        raise ArchiveError(
+        raise ArchiveTooLarge(
             f"{self.archive_name} unpacks to more than {limit} (stopped at member "
-            f"{member!r}); it is too large or a zip bomb."
+            f"{member!r}); it is too large or a zip bomb.",
+            needed=needed,
         )
 
     def reserve(self, member: str, declared: int) -> None:
         """Fail early when a member's declared size already breaks the limit."""
         if self.used + max(declared, 0) > self.max_bytes:
-            self._fail(member)
+            self._fail(member, self.used + declared)
+
+    def count(self, member: str, size: int) -> None:
+        """Count ``size`` more bytes read out of the archive; fail past the limit."""
+        self.used += size
+        if self.used > self.max_bytes:
+            self._fail(member, self.used)
 
     def copy(self, member: str, src: IO[bytes], target: Path) -> None:
         """Stream ``src`` into ``target``, counting every byte actually written."""
         with target.open("wb") as dst:
             while chunk := src.read(_CHUNK):
-                self.used += len(chunk)
-                if self.used > self.max_bytes:
-                    self._fail(member)
+                self.count(member, len(chunk))
                 dst.write(chunk)
 
 
@@ -200,14 +218,14 @@ def _extract_zip(archive: Path, out: Path, budget: _Budget, max_members: int) ->
     with zipfile.ZipFile(archive) as zf:
         infos = zf.infolist()
         _check_count(archive.name, len(infos), max_members)
-        targets = []
+        targets, seen = [], _Names(archive.name)
         for info in infos:  # validate everything before writing anything
             mode = info.external_attr >> 16
             if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
                 raise ArchiveError(
                     f"Unsafe member {info.filename!r}: links, devices and fifos are not allowed."
                 )
-            targets.append(_safe_target(out, info.filename))
+            targets.append(seen.add(info.filename, _safe_target(out, info.filename), info.is_dir()))
         for info, target in zip(infos, targets, strict=True):
             if target is None:
                 continue
@@ -220,8 +238,78 @@ def _extract_zip(archive: Path, out: Path, budget: _Budget, max_members: int) ->
                 budget.copy(info.filename, src, target)
 
 
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header that refuses extended headers over :data:`MAX_TAR_HEADER_BYTES` (tarfile
+    reads them whole into memory), sparse members, and a bad header after the first one (which
+    tarfile takes for the end of the archive)."""
+
+    @classmethod
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        start = tarfile_.fileobj.tell()
+        try:
+            return super().fromtarfile(tarfile_)
+        except (tarfile.InvalidHeaderError, tarfile.TruncatedHeaderError) as exc:
+            if start == 0:
+                raise  # not a tar at all: tarfile says so
+            raise ArchiveError(
+                f"The tar archive has unreadable data at byte {start:,} ({exc}): "
+                "it is corrupt or has junk appended."
+            ) from exc
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        extended = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, *_PAX_TYPES)
+        if self.type in extended and self.size > MAX_TAR_HEADER_BYTES:
+            raise ArchiveError(
+                f"The tar archive declares a {self.size:,}-byte extended header at byte "
+                f"{self.offset:,}; at most {MAX_TAR_HEADER_BYTES:,} are accepted."
+            )
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise ArchiveError(f"Sparse tar members are not supported ({self.name!r}).")
+        return super()._proc_member(tarfile_)
+
+
+_PAX_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+
+
+def _open_tar(archive: Path) -> tarfile.TarFile:
+    return tarfile.open(archive, "r:*", tarinfo=_BoundedTarInfo)
+
+
+def _check_tar_end(tf: tarfile.TarFile, archive_name: str, budget: _Budget) -> None:
+    """After the end-of-archive marker only zero padding may follow (read, never kept)."""
+    while chunk := tf.fileobj.read(_CHUNK):
+        budget.count("(after the end of the archive)", len(chunk))
+        if chunk.count(0) != len(chunk):
+            raise ArchiveError(
+                f"{archive_name} has data after its end-of-archive marker; it is corrupt or "
+                "something was appended to it."
+            )
+
+
+class _Names:
+    """Member names seen so far: a file name given twice (or as a file and a folder) is refused,
+    since one copy would silently replace the other."""
+
+    def __init__(self, archive_name: str) -> None:
+        self.archive_name = archive_name
+        self.is_dir: dict[Path, bool] = {}
+
+    def add(self, name: str, target: Path | None, is_dir: bool) -> Path | None:
+        """``target`` (a member's path, None for the root), once checked against the others."""
+        if target is not None:
+            before = self.is_dir.get(target)
+            if before is not None and not (before and is_dir):
+                raise ArchiveError(
+                    f"{self.archive_name} holds {name!r} more than once; refusing it rather "
+                    "than letting one copy replace the other."
+                )
+            self.is_dir[target] = is_dir
+        return target
+
+
 def _extract_tar(archive: Path, out: Path, budget: _Budget, max_members: int) -> None:
-    with tarfile.open(archive, "r:*") as tf:
+    seen = _Names(archive.name)
+    with _open_tar(archive) as tf:
         for count, member in enumerate(tf, start=1):
             _check_count(archive.name, count, max_members)
             if not (member.isfile() or member.isdir()):
@@ -230,7 +318,7 @@ def _extract_tar(archive: Path, out: Path, budget: _Budget, max_members: int) ->
                     f"Unsafe member {member.name!r}: it is a {kind}; "
                     "only files and folders are allowed."
                 )
-            target = _safe_target(out, member.name)
+            target = seen.add(member.name, _safe_target(out, member.name), member.isdir())
             if hasattr(tarfile, "data_filter"):  # Python's own checks, on top of ours
                 try:
                     tarfile.data_filter(member, str(out))
@@ -248,3 +336,4 @@ def _extract_tar(archive: Path, out: Path, budget: _Budget, max_members: int) ->
                 raise ArchiveError(f"Cannot read member {member.name!r} of {archive.name}.")
             with src:
                 budget.copy(member.name, src, target)
+        _check_tar_end(tf, archive.name, budget)

@@ -12,6 +12,7 @@ Recognised layouts
 from __future__ import annotations
 
 import hashlib
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from core import audio
-from core.dataset.archive import archive_dest, is_archive, unpack_archive
+from core.dataset.archive import is_archive
 from core.dataset.flags import join_flags, load_flags
 from core.dataset.gtzan_meta import join_gtzan_metadata, track_id_from_name
+from core.dataset.library import unpack_dataset
 from core.demo.truth import META_NAME, load_demo_truth
 from core.errors import AudioError, DatasetError
 from core.genres import GENRES
@@ -94,7 +96,7 @@ def discover(path: str | Path, unpack_root: Path | None = None) -> Dataset:
     if path.is_file():
         if not is_archive(path):
             raise DatasetError(f"{path.name} is neither a folder nor a .zip / .tar.gz archive.")
-        path = unpack_archive(path, archive_dest(path, unpack_root))
+        return _discover_unpacked(path, unpack_dataset(path, unpack_root))
     root, layout, files = _find_layout(path)
     manifest = _build_manifest(files)
     if (root / META_NAME).is_file():
@@ -109,6 +111,22 @@ def discover(path: str | Path, unpack_root: Path | None = None) -> Dataset:
             for t, g in zip(manifest["track_id"], manifest["genre"], strict=True)
         ]
     return Dataset(root=root, layout=layout, manifest=manifest)
+
+
+def _discover_unpacked(archive: Path, unpacked: Path) -> Dataset:
+    """The dataset in an archive's unpacked folder, which is deleted again (it only costs disk)
+    when it holds no dataset or not one readable clip."""
+    try:
+        dataset = discover(unpacked)
+        if not dataset.manifest["readable"].any():
+            problems = dataset.manifest["problem"].drop_duplicates().head(3)
+            raise DatasetError(
+                f"{archive.name} holds no readable clip, so it was not kept: " + "; ".join(problems)
+            )
+    except DatasetError:
+        shutil.rmtree(unpacked, ignore_errors=True)
+        raise
+    return dataset
 
 
 def _find_layout(path: Path) -> tuple[Path, str, list[tuple[str, Path]]]:
@@ -185,24 +203,14 @@ def _describe(item: tuple[str, Path]) -> tuple:
 
 
 def _describe_image(track: str, label: str, file: Path) -> tuple:
-    from PIL import Image, UnidentifiedImageError
+    from core.dataset.images import open_image
 
     try:
-        with Image.open(file) as img:
+        with open_image(file) as img:
             img.verify()
             channels = len(img.getbands())
-    except (OSError, UnidentifiedImageError) as exc:
-        return (
-            track,
-            str(file),
-            label,
-            "image",
-            float("nan"),
-            0,
-            0,
-            False,
-            f"Not a readable image ({exc}).",
-        )
+    except DatasetError as exc:
+        return (track, str(file), label, "image", float("nan"), 0, 0, False, str(exc))
     return (track, str(file), label, "image", float("nan"), 0, channels, True, "")
 
 

@@ -9,14 +9,19 @@ an exact inversion, since every plotted pixel is a ``magma`` colour.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    import PIL.Image
+
+from core import settings
 from core.errors import DatasetError
 
 #: How Kaggle spectrogram images are fed: arguments of :func:`load_images`, :func:`prepare_image`.
@@ -70,17 +75,41 @@ def load_images(
     return np.stack(arrays)
 
 
+@contextlib.contextmanager
+def open_image(path: str | Path) -> Iterator[PIL.Image.Image]:
+    """Open an image lazily (only its header is read), refusing one of more pixels than
+    ``GENRELAB_MAX_IMAGE_MEGAPIXELS`` before any pixel is decoded.
+
+    >>> with open_image(path) as img:  # doctest: +SKIP
+    ...     rgb = np.asarray(img.convert("RGB"))
+
+    Raises DatasetError for an unreadable or too large image.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    name = Path(path).name
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+            limit = settings.current().max_image_megapixels
+            if width * height > limit * 1e6:
+                raise DatasetError(
+                    f"{name} is {width}x{height} pixels, more than the limit of "
+                    f"{limit:g} megapixels (GENRELAB_MAX_IMAGE_MEGAPIXELS)."
+                )
+            yield img
+    except Image.DecompressionBombError as exc:  # beyond PIL's own limit, found at open
+        raise DatasetError(f"{name} has too many pixels to decode safely ({exc}).") from exc
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise DatasetError(f"Cannot read image {name}: {exc}") from exc
+
+
 def load_image(
     path: str | Path, *, crop: bool = True, gray: bool = False, freq_step: int = 1
 ) -> np.ndarray:
     """One image as uint8 ``(H, W, C)``; see ``load_images``."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            rgb = np.asarray(img.convert("RGB"))
-    except (OSError, UnidentifiedImageError) as exc:
-        raise DatasetError(f"cannot read image {path}: {exc}") from exc
+    with open_image(path) as img:
+        rgb = np.asarray(img.convert("RGB"))
     if rgb.shape[:2] != IMAGE_SHAPE:
         raise DatasetError(f"{path} is {rgb.shape[1]}x{rgb.shape[0]}, expected 432x288")
     return prepare_image(rgb, crop=crop, gray=gray, freq_step=freq_step)

@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 from core import settings
-from core.dataset.archive import is_archive
+from core.dataset.archive import ArchiveTooLarge, archive_dest, is_archive, unpack_archive
 from core.errors import DatasetError
 from core.policy import AccessError, Actor, authorize
+from core.storage import quota
 from core.storage.atomic import write_bytes
 
 DEMO = "demo"
@@ -64,9 +65,10 @@ def save_upload(
     """Store an uploaded archive under a content-addressed name, atomically; return its path
     (in ``upload_dir``, default the settings' ``uploads_dir``).
 
-    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer).
+    ``actor`` (None: the local user) must be allowed to write (AccessError for a viewer); the
+    upload is theirs, and in hosted mode their disk quota is checked first (QuotaError).
     """
-    authorize(actor, "upload datasets")
+    user = authorize(actor, "upload datasets").user
     suffix = "".join(Path(name).suffixes[-2:]).lower()
     if not is_archive(Path(f"x{suffix}")):
         raise DatasetError(f"{name} is not a .zip or .tar.gz archive.")
@@ -75,5 +77,28 @@ def save_upload(
     digest = hashlib.sha256(data).hexdigest()[:16]
     target = upload_dir / f"{Path(name).name.removesuffix(suffix)}-{digest}{suffix}"
     if not target.exists():
+        quota.check_room(user, len(data), f"upload {Path(name).name}")
         write_bytes(target, data)
+        quota.claim("uploads", target, user)
     return target
+
+
+def unpack_dataset(archive: Path, unpack_root: Path | None = None) -> Path:
+    """Unpack a dataset archive once (see :func:`core.dataset.archive.unpack_archive`) into a
+    folder of ``unpack_root`` (default the settings' ``unpack_dir``) owned by the archive's
+    uploader, within their disk quota in hosted mode."""
+    s = settings.current()
+    dest = archive_dest(archive, unpack_root)
+    if dest.is_dir():
+        return dest
+    user = quota.owner("uploads", archive) if archive.parent == s.uploads_dir else ""
+    left = quota.room(user)
+    limit = s.max_archive_bytes if left is None else min(s.max_archive_bytes, left)
+    try:
+        unpack_archive(archive, dest, max_bytes=limit)
+    except ArchiveTooLarge as exc:
+        if limit < s.max_archive_bytes:
+            quota.check_room(user, exc.needed, f"unpack {archive.name}")  # says which quota
+        raise
+    quota.claim("datasets", dest, user)
+    return dest

@@ -26,13 +26,16 @@ mastering), :mod:`.song` (a clip being composed, instruments, shared parts), :mo
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from core import settings
 from core.demo.plan import _across, _plan, _Track
 from core.demo.planted import _plant
 from core.demo.recipes import _render
@@ -40,6 +43,7 @@ from core.demo.sound import SR, _kit
 from core.demo.truth import FAULT_KINDS, META_NAME, demo_folder, load_demo_truth, write_demo_truth
 from core.errors import DatasetError, ParamsError
 from core.genres import GENRES
+from core.storage.lock import locked
 from core.storage.publish import publishing
 
 #: The smallest dataset that still holds every planted fault.
@@ -63,7 +67,8 @@ def generate_demo(
 
     The result depends only on the arguments (same seed, same bytes). The set is written into a
     temporary folder beside ``dest`` and renamed into place at the end, so ``dest`` is never a
-    half-written dataset. An existing demo dataset at ``dest`` is replaced.
+    half-written dataset. An existing demo dataset at ``dest`` is replaced. Generations of one
+    ``dest`` take turns (on a lock file), in this process and in others.
 
     Parameters
     ----------
@@ -79,26 +84,9 @@ def generate_demo(
     progress
         Called as ``progress(files_done, files_total)`` after every file.
     """
-    if int(clips_per_genre) != clips_per_genre or clips_per_genre < MIN_CLIPS_PER_GENRE:
-        raise ParamsError(
-            f"clips_per_genre must be a whole number of at least {MIN_CLIPS_PER_GENRE} "
-            f"(got {clips_per_genre}): fewer clips cannot hold every planted fault."
-        )
-    if not seconds >= MIN_SECONDS:
-        raise ParamsError(f"seconds must be at least {MIN_SECONDS} (got {seconds}).")
     dest = demo_folder(dest)
-    if dest.exists() and not _replaceable(dest):
-        raise DatasetError(
-            f"{dest} already exists and is not a demo dataset; choose an empty or new folder."
-        )
-    try:
-        with publishing(dest, replace=True) as tmp:  # an older demo dataset is swapped out
-            tracks = _plan(seed, int(clips_per_genre))
-            _write_audio(tmp, tracks, seed, int(round(seconds * SR)), progress)
-            _write_meta(tmp / META_NAME, tracks)
-            _write_readme(tmp / "README.md", seed, int(clips_per_genre), seconds, tracks)
-    finally:
-        _kit.cache_clear()  # ~1 MB per artist: not worth keeping in a long-lived app
+    with _turn(dest):
+        _generate(dest, seed, clips_per_genre, seconds, progress)
     return dest
 
 
@@ -113,12 +101,48 @@ def ensure_demo(
     """Return ``dest``, generating the demo dataset first if it is missing or incomplete.
 
     A complete dataset is kept as it is, whatever settings made it; the keyword arguments are
-    those of :func:`generate_demo` and only matter when it runs.
+    those of :func:`generate_demo` and only matter when it runs. Two processes asking at once
+    generate it once: the second waits for the first and keeps its set.
     """
     dest = demo_folder(dest)
     if not is_complete(dest):
-        generate_demo(dest, seed, clips_per_genre, seconds, progress)
+        with _turn(dest):
+            if not is_complete(dest):  # not made by another process while we waited
+                _generate(dest, seed, clips_per_genre, seconds, progress)
     return dest
+
+
+def _turn(dest: Path) -> AbstractContextManager:
+    """The lock generations of ``dest`` take turns on (in the data folder's ``.locks``, so
+    nothing is left beside ``dest``)."""
+    locks = settings.current().data_dir / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    return locked(locks / f"demo-{hashlib.sha256(str(dest).encode()).hexdigest()[:16]}.lock")
+
+
+def _generate(
+    dest: Path, seed: int, clips_per_genre: int, seconds: float, progress: Progress | None
+) -> None:
+    """Write the set (see :func:`generate_demo`), holding the lock of ``dest``."""
+    if int(clips_per_genre) != clips_per_genre or clips_per_genre < MIN_CLIPS_PER_GENRE:
+        raise ParamsError(
+            f"clips_per_genre must be a whole number of at least {MIN_CLIPS_PER_GENRE} "
+            f"(got {clips_per_genre}): fewer clips cannot hold every planted fault."
+        )
+    if not seconds >= MIN_SECONDS:
+        raise ParamsError(f"seconds must be at least {MIN_SECONDS} (got {seconds}).")
+    if dest.exists() and not _replaceable(dest):
+        raise DatasetError(
+            f"{dest} already exists and is not a demo dataset; choose an empty or new folder."
+        )
+    try:
+        with publishing(dest, replace=True) as tmp:  # an older demo dataset is swapped out
+            tracks = _plan(seed, int(clips_per_genre))
+            _write_audio(tmp, tracks, seed, int(round(seconds * SR)), progress)
+            _write_meta(tmp / META_NAME, tracks)
+            _write_readme(tmp / "README.md", seed, int(clips_per_genre), seconds, tracks)
+    finally:
+        _kit.cache_clear()  # ~1 MB per artist: not worth keeping in a long-lived app
 
 
 def is_complete(dest: Path) -> bool:

@@ -42,6 +42,7 @@ from core.audio.mel import MelParams
 from core.audio.mel_fast import single_threaded_torch
 from core.errors import AudioError, Cancelled, DatasetError, ParamsError
 from core.policy import Actor, authorize
+from core.storage import quota
 from core.storage.atomic import atomic_path
 from core.storage.publish import discard, publishing, remove_leftovers
 
@@ -123,6 +124,7 @@ def compute_features(
     progress: Progress | None = None,
     should_stop: StopSignal | None = None,
     workers: int = 2,
+    user: str = "",
 ) -> Features:
     """Open the store of ``manifest`` x ``params``, computing it first if it does not exist.
 
@@ -135,11 +137,13 @@ def compute_features(
     progress : called as ``progress(done, total)`` after each clip (only when computing).
     should_stop : a ``threading.Event`` or a callable; when set/true, stop and raise.
     workers : clips decoded and transformed in parallel (threads; torch runs one thread each).
+    user : who asks; a store they build is theirs, within their disk quota in hosted mode.
 
     Raises
     ------
     Cancelled : ``should_stop`` fired; nothing is left on disk.
     DatasetError : no clip to compute, not enough disk space, or a damaged store.
+    QuotaError : the store would pass a disk quota (hosted mode).
     ParamsError : the params do not give every clip the same shape.
 
     Examples
@@ -177,7 +181,10 @@ def compute_features(
     remove_leftovers(root)
     try:
         with publishing(root / key) as tmp:
-            _build(tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers)
+            _build(
+                tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers, user
+            )
+        quota.claim("features", root / key, user)
     except FileExistsError:  # another process finished the same store first: use theirs
         pass
     return open_store(key, root)
@@ -303,10 +310,11 @@ def _build(
     progress: Progress | None,
     stop: Callable[[], bool],
     workers: int,
+    user: str,
 ) -> None:
     shape = (len(usable), *params.feature_shape)
     dtype = np.uint8 if params.image else np.float32
-    _check_space(folder, shape, dtype)
+    _check_space(folder, shape, dtype, user)
     X = np.lib.format.open_memmap(folder / _ARRAY, mode="w+", dtype=dtype, shape=shape)
     seconds = np.zeros(len(usable))
     failed: dict[int, str] = {}
@@ -406,8 +414,9 @@ def _compact(array: Path, keep: np.ndarray) -> None:
         del src, dst
 
 
-def _check_space(folder: Path, shape: tuple[int, ...], dtype: type) -> None:
+def _check_space(folder: Path, shape: tuple[int, ...], dtype: type, user: str) -> None:
     need = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    quota.check_room(user, need, "build these features")
     free = shutil.disk_usage(folder).free
     if need > free:
         raise DatasetError(

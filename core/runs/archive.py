@@ -31,6 +31,7 @@ from core.runs import Run, RunError, RunStatus, files, load_run, models_root, ne
 from core.runs.config import DEFAULT_EXECUTOR, RunConfig
 from core.runs.files import FOLD_FILES, FOLD_RE, REQUIRED_FILES, RUN_FILES
 from core.runs.validate import RunDamaged, check_run, read_json
+from core.storage import quota
 from core.storage.atomic import atomic_path, write_json
 from core.storage.publish import publish, temp_dir
 
@@ -115,7 +116,10 @@ def import_runs(
             _validate_run(folder)
             if owner:
                 _take_ownership(folder, owner)
-        return _move_in(folders, root)
+        runs = _move_in(folders, root)
+        for run in runs:
+            quota.claim("runs", run.dir, run.user)
+        return runs
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

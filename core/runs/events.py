@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import statistics
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -76,11 +77,13 @@ class FeaturesDone(Event):
 
 @dataclass(frozen=True)
 class FoldStarted(Event):
-    """Fold ``fold`` (0-based) of ``k`` started training."""
+    """Fold ``fold`` (0-based) of ``k`` started training (``epochs`` planned; 0 in runs written
+    before it was recorded)."""
 
     TYPE: ClassVar[str] = "fold_start"
     fold: int = 0
     k: int = 0
+    epochs: int = 0
     n_train: int | None = None
     n_valid: int | None = None
     n_test: int | None = None
@@ -216,7 +219,8 @@ def read_events(path: str | os.PathLike, since_offset: int = 0) -> tuple[list[Ev
 
 @dataclass
 class Progress:
-    """Where a run stands: stage, fold i of k, epoch e of E, an ETA, and per-epoch history."""
+    """Where a run stands: stage, fold i of k, epochs done e of E, an ETA, and per-epoch
+    history. ``fold_epochs`` counts the epochs each fold has trained so far."""
 
     stage: str = "queued"
     fold: int = 0
@@ -226,6 +230,7 @@ class Progress:
     features_done: int = 0
     features_total: int = 0
     fold_acc: dict[int, float] = field(default_factory=dict)
+    fold_epochs: dict[int, int] = field(default_factory=dict)
     fold_errors: dict[int, str] = field(default_factory=dict)
     history: pd.DataFrame = field(default_factory=lambda: _history([]))
     eta_seconds: float | None = None
@@ -246,8 +251,8 @@ class Progress:
     def eta(self) -> str:
         """The time left in words, e.g. ``about 2 min 05 s left``."""
         if self.eta_seconds is None:
-            return "estimating…"
-        minutes, secs = divmod(int(self.eta_seconds), 60)
+            return "time left known after the first epoch"
+        minutes, secs = divmod(round(self.eta_seconds), 60)
         return f"about {minutes} min {secs:02d} s left" if minutes else f"about {secs} s left"
 
     @property
@@ -257,16 +262,32 @@ class Progress:
 
     @property
     def text(self) -> str:
-        """One line: the features count, the fold, epoch and ETA, or the stage."""
+        """One line: the features count, the fold and what it is doing with the ETA, or the
+        stage.
+
+        >>> p = progress([FoldStarted(fold=1, k=5, epochs=30)])
+        >>> p.text
+        'Fold 2/5 · building the model, epoch 1/30 running · time left known after the first epoch'
+        """
         if self.computing_features:
             return f"Computing features: {self.features_done} / {self.features_total} clips"
-        if self.k and not self.finished:
-            return f"Fold {self.fold + 1}/{self.k} · epoch {self.epoch}/{self.epochs} · {self.eta}"
-        return self.stage
+        if not self.k or self.finished:
+            return self.stage
+        head = f"Fold {self.fold + 1}/{self.k}"
+        of = f"/{self.epochs}" if self.epochs else ""
+        if self.fold in self.fold_acc:
+            return f"{head} tested · {self.eta}"
+        if self.epoch == 0:
+            return f"{head} · building the model, epoch 1{of} running · {self.eta}"
+        if self.epochs and self.epoch >= self.epochs:
+            left = f" · {self.eta}" if self.eta_seconds else ""
+            return f"{head} · epoch {self.epoch}{of} · testing{left}"
+        return f"{head} · epoch {self.epoch}{of} · {self.eta}"
 
 
 def progress(events: Iterable[Event]) -> Progress:
-    """Fold a run's events, in order, into its :class:`Progress`."""
+    """Fold a run's events, in order, into its :class:`Progress` (the ETA: see
+    :func:`eta_seconds`)."""
     p = Progress()
     rows, epoch_seconds = [], []
     for e in events:
@@ -277,8 +298,10 @@ def progress(events: Iterable[Event]) -> Progress:
             p.features_done, p.features_total = e.done, e.total
         elif isinstance(e, FoldStarted):
             p.stage, p.fold, p.k, p.epoch = "training", e.fold, e.k, 0
+            p.epochs = e.epochs or p.epochs
         elif isinstance(e, EpochEnded):
             p.fold, p.k, p.epoch, p.epochs = e.fold, e.k, e.epoch, e.epochs
+            p.fold_epochs[e.fold] = e.epoch
             rows.append({c: getattr(e, c) for c in HISTORY_COLUMNS})
             epoch_seconds.append(e.seconds or 0.0)
         elif isinstance(e, FoldEnded):
@@ -289,11 +312,31 @@ def progress(events: Iterable[Event]) -> Progress:
             p.stage, p.finished = "finished", True
     if rows:
         p.history = _history(rows)
-    if epoch_seconds and p.k and p.epochs:
-        remaining = p.k * p.epochs * (1 - p.fraction)
-        recent = epoch_seconds[-5:]
-        p.eta_seconds = remaining * sum(recent) / len(recent)
+    if not p.finished:
+        p.eta_seconds = eta_seconds(p, epoch_seconds)
     return p
+
+
+def eta_seconds(p: Progress, epoch_seconds: list[float]) -> float | None:
+    """Seconds left: the (low) median time of the epochs so far times the epochs still expected.
+
+    A fold that has not ended still has its planned epochs; folds not started expect as many
+    as the ended folds trained on average (early stopping), else the planned number. The
+    median over all epochs and folds keeps one slow epoch (the first, a busy machine) from
+    making the estimate jump. None before the first epoch ends.
+
+    >>> p = Progress(k=2, epochs=4, fold=1, epoch=1, fold_acc={0: 0.5}, fold_epochs={0: 2, 1: 1})
+    >>> eta_seconds(p, [2.0, 2.0, 2.0])  # fold 2 of 2: 3 more epochs of 2 s
+    6.0
+    """
+    if not epoch_seconds or not p.k or not p.epochs:
+        return None
+    done = {*p.fold_acc, *p.fold_errors}  # tested or failed
+    ended = [p.fold_epochs.get(f, p.epochs) for f in p.fold_acc]
+    expected = sum(ended) / len(ended) if ended else p.epochs
+    current = 0 if p.fold in done else max(p.epochs - p.epoch, 0)
+    later = max(p.k - len(done) - (0 if p.fold in done else 1), 0)
+    return (current + later * expected) * statistics.median_low(epoch_seconds)
 
 
 def _history(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from core.runs import Run, RunStatus, create_run, files, list_runs, load_run, mo
 from core.runs.config import RunConfig
 from core.runs.validate import check_config
 from core.runs.worker import check_executor
+from core.storage.cleanup import clean_leftovers
 from core.storage.lock import try_lock
 from core.storage.process import pid_alive
 
@@ -174,6 +175,7 @@ def run_scheduler(
     if lock is None:
         return
     _log(f"scheduler started (pid {os.getpid()}, concurrency {concurrency})")
+    clean_leftovers()
     workers: dict[str, _Worker] = {}
     while True:
         if not _step(root, workers, concurrency, cancel_grace):

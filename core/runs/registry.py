@@ -31,6 +31,7 @@ from core.errors import GenreLabError, RunError
 from core.runs import events as run_events
 from core.runs import files
 from core.runs.config import RunConfig
+from core.storage import quota
 from core.storage.atomic import dumps, open_atomic, write_json
 from core.storage.lock import locked
 from core.storage.process import pid_alive
@@ -417,6 +418,7 @@ def create_run(
         except FileExistsError:
             continue
         run.dir = root / run_id
+        quota.claim("runs", run.dir, user)
         return run
     raise RunError(f"Could not find a free run id in {root}.")
 

@@ -131,6 +131,14 @@ class TrainConfig:
         changes = _changes(preset(name, self.framework), self)
         return f"{self.framework}, {name}" + (" + " + ", ".join(changes) if changes else "")
 
+    def changes_from(self, name: str) -> list[str]:
+        """``field=value`` for each setting that differs from preset ``name`` (same framework).
+
+        >>> preset("paper", "keras", epochs=10).changes_from("paper-published")
+        ['epochs=10', 'patience=5', 'val_fraction=0.1', 'time_crop=128']
+        """
+        return _changes(preset(name, self.framework), self)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict of all fields."""
         return dataclasses.asdict(self)
@@ -160,8 +168,9 @@ class TrainConfig:
 #: framework (PyTorch: Adam 1e-3, weight decay 1e-4, batch 10; Keras: dropout before flattening,
 #: batch 10, 30 epochs), trained with two additions that its accuracy here depends on: random
 #: time crops with crop voting (the network memorises whole images in 3-4 epochs), and early
-#: stopping on a validation part of the training clips. Set ``time_crop=0, patience=0,
-#: val_fraction=0`` for the paper's plain schedule.
+#: stopping on a validation part of the training clips. ``paper-published`` is the paper's
+#: schedule exactly as published: the same network and optimiser, 30 epochs on whole images,
+#: no crops, no validation part, no early stopping.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {
         "torch": {
@@ -186,6 +195,20 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "val_fraction": 0.1,
             "time_crop": 128,
         },
+    },
+    "paper-published": {
+        framework: {
+            "architecture": "paper",
+            "epochs": 30,
+            "batch_size": 10,
+            "lr": 1e-3,
+            "weight_decay": 1e-4 if framework == "torch" else 0.0,
+            "dropout": 0.0 if framework == "torch" else 0.5,
+            "patience": 0,
+            "val_fraction": 0.0,
+            "time_crop": 0,
+        }
+        for framework in FRAMEWORKS
     },
     "recommended": {
         framework: {
@@ -217,7 +240,12 @@ def available_frameworks() -> tuple[str, ...]:
 
 
 def preset(name: str, framework: str = "torch", **changes: Any) -> TrainConfig:
-    """The named preset (``paper`` or ``recommended``) for a framework, with ``changes``."""
+    """The named preset (``paper``, ``paper-published`` or ``recommended``) for a framework,
+    with ``changes``.
+
+    >>> preset("paper-published", "keras").dropout
+    0.5
+    """
     if name not in PRESETS:
         raise ParamsError(f"unknown preset {name!r}; choose one of {list(PRESETS)}")
     if framework not in FRAMEWORKS:

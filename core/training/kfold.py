@@ -31,7 +31,7 @@ def run_kfold(
     A fold ``(train, test, valid)`` validates on ``valid``; a fold ``(train, test)`` holds out
     ``config.val_fraction`` of ``train`` (``core.splits.with_validation``, group-aware when
     ``groups`` are given), so validation never touches test clips. Events passed to ``on_event``:
-    ``{"type": "fold_start", "fold", "k", "n_train", "n_valid", "n_test"}``,
+    ``{"type": "fold_start", "fold", "k", "epochs", "n_train", "n_valid", "n_test"}``,
     ``{"type": "epoch", "fold", "k", "epoch", "epochs", "train_loss", "train_acc", "val_loss",
     "val_acc", "lr", "seconds"}``, ``{"type": "fold_end", "fold", "k", "test_acc",
     "best_epoch", "seconds"}``. ``should_stop`` returning True raises ``Cancelled``.
@@ -84,6 +84,7 @@ def train_one_fold(
             "type": "fold_start",
             "fold": i,
             "k": k,
+            "epochs": config.epochs,
             "n_train": len(train_idx),
             "n_valid": 0 if valid_idx is None else len(valid_idx),
             "n_test": len(test_idx),

@@ -45,6 +45,7 @@ def execute_build(
         params,
         progress=lambda done, total: report(on_event, done / total, f"{done} / {total} clips"),
         should_stop=should_stop,
+        user=run.user,
     )
     run.write_summary(
         {

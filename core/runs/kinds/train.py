@@ -63,9 +63,15 @@ def run_config(
 
 
 def load_inputs(
-    dataset: Dataset, spec: RunInput, emit: Emit, stop: Stop, drop_flagged: bool = False
+    dataset: Dataset,
+    spec: RunInput,
+    emit: Emit,
+    stop: Stop,
+    drop_flagged: bool = False,
+    user: str = "",
 ) -> Inputs:
-    """Features of every usable clip: mel arrays from the feature store, or Kaggle images."""
+    """Features of every usable clip: mel arrays from the feature store (built for ``user`` if
+    missing), or Kaggle images."""
     rows = input_rows(dataset, spec, drop_flagged)
     if drop_flagged:
         emit(Stage(f"left out {(dataset.usable['detected_faults'] != '').sum()} flagged"))
@@ -84,7 +90,7 @@ def load_inputs(
             if done == total or done % 25 == 0:
                 emit(FeaturesDone(done, total))
 
-        store = compute_features(rows, spec.mel, progress=progress, should_stop=stop)
+        store = compute_features(rows, spec.mel, progress=progress, should_stop=stop, user=user)
         rows = rows.set_index("track_id").loc[store.track_ids].reset_index()
         X = np.asarray(store.X)[..., None]  # channels last: (N, S, n_mels, frames, 1)
     labels = [g for g in dataset.genres if g in set(rows["genre"])]
@@ -103,7 +109,7 @@ def execute_run(run: Run, on_event: Emit, should_stop: Stop) -> None:
     check_plan(config, dataset).raise_errors()
     on_event(Stage("preparing inputs"))
     inputs = load_inputs(
-        dataset, config.input, on_event, should_stop, drop_flagged=config.drop_flagged
+        dataset, config.input, on_event, should_stop, config.drop_flagged, run.user
     )
     artists = inputs.clips["artist"].to_numpy() if (inputs.clips["artist"] != "").any() else None
     folds = make_folds(
