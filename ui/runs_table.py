@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-#: Shown columns, in order: what tells runs apart first; the id last, scrolled to (the CSV
-#: download keeps every column, creation time and all settings included).
-RUN_COLUMNS = (
-    "name",
-    "dataset",
-    "preset",
-    "protocol",
-    "accuracy",
-    "status",
-    "progress",
-    "tags",
-    "id",
-)
+from core.runs.table import COLUMNS
+
+#: Shown columns, in order (core's leading columns, up to the id): what tells runs apart first;
+#: the id last, scrolled to (the CSV download keeps every column, creation time and all settings).
+RUN_COLUMNS = tuple(COLUMNS[: COLUMNS.index("id") + 1])
 #: Widths in pixels: the columns before ``id`` fit the main area of a 1440 px window.
 RUN_COLUMN_CONFIG = {
     "name": st.column_config.TextColumn("name", width=160, pinned=True),
