@@ -43,6 +43,7 @@ PAGES = {  # navigation label: (page title, a text drawn late in the page; settl
     "Spectrogram Lab": ("Spectrogram Lab", "Feature stores"),
     "Train": ("Train", "All runs"),
     "Compare": ("Compare runs", re.compile("No runs yet|Pick two or more runs|Accuracy per fold")),
+    "Sweeps": ("Sweeps", re.compile("No sweeps yet|Compare these trials|Sweeps train on mel")),
     "Predict": ("Predict", re.compile("No trained run yet|processed with the run's own settings")),
 }
 NAV = ".st-key-app_nav"  # the app's page links in the sidebar (ui/shell.py)
@@ -295,6 +296,7 @@ PAGE_PATHS = {  # the URL path of each page but Home (its script's name), and it
     "spectrogram_lab": "Spectrogram Lab",
     "train": "Train",
     "compare": "Compare",
+    "sweep": "Sweeps",
     "predict": "Predict",
 }
 
@@ -316,7 +318,7 @@ def test_a_page_url_is_the_first_request_of_a_fresh_server(server, session, tmp_
         wait_text(page, end)
         settle(page)
         session.shot(page, path)
-        assert nav_labels(page) == list(PAGES)  # the app's six pages, not the pages/ folder
+        assert nav_labels(page) == list(PAGES)  # the app's pages, not the pages/ folder
         sidebar = page.locator('[data-testid="stSidebar"]')
         assert sidebar.get_by_role("heading", name="Dataset", exact=True).is_visible()
         assert_clean(page)
