@@ -231,6 +231,8 @@ def slider_value(page, label: str):
 def table_status(page, run_id: str) -> str | None:
     """The status cell of run ``run_id`` in the "All runs" table (its accessible copy)."""
     rows = page.locator('[data-testid="stDataFrame"] tr').filter(has_text=run_id)
+    if rows.count() == 0:  # the id column sits last, out of view at this width: by the run's name
+        rows = page.locator('[data-testid="stDataFrame"] tr').filter(has_text=RUN_NAME)
     if rows.count() == 0:
         return None
     cells = [c.strip() for c in rows.first.locator("td").all_text_contents()]
