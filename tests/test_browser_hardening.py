@@ -68,7 +68,7 @@ def test_a_fresh_server_lists_no_page_before_login(chromium, tmp_path):
         assert page.get_by_role("link", name="explore").count() == 0
         log_in(page, server.url, "ada")
         page.locator(NAV).get_by_role("link", name="Explore", exact=True).wait_for(timeout=120_000)
-        assert page.locator(NAV).get_by_role("link").count() == 7  # the app's pages, Sweeps included
+        assert page.locator(NAV).get_by_role("link").count() == 7  # pages, Sweeps too
         page.close()
     finally:
         server.stop()
