@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from core import settings
+from core.errors import GenreLabError
 
 #: An absolute POSIX path inside a message: a ``/`` not preceded by a word character, a dot,
 #: a colon or another slash (so ``a/b`` and ``http://host/x`` are left alone).
@@ -31,8 +32,12 @@ _ABSOLUTE = re.compile(r"(?<![\w.:/~-])/[^\s'\"`,;()\[\]{}<>]*[^\s'\"`,;()\[\]{}
 
 
 def known_roots() -> dict[str, Path]:
-    """The folders users know by name: ``data`` and ``models`` (from :mod:`core.settings`)."""
-    now = settings.current()
+    """The folders users know by name: ``data`` and ``models`` (from :mod:`core.settings`;
+    none while the settings are invalid)."""
+    try:
+        now = settings.current()
+    except GenreLabError:
+        return {}
     return {"data": now.data_dir, "models": now.models_dir}
 
 
@@ -52,7 +57,13 @@ def hide_paths(
     text: str, roots: Mapping[str, Path] | None = None, hosted: bool | None = None
 ) -> str:
     """``text`` with every absolute path replaced by :func:`public_path` in hosted mode
-    (``hosted`` default: the hosted-mode setting); unchanged otherwise."""
-    if not (settings.current().hosted if hosted is None else hosted):
+    (``hosted`` default: the hosted-mode setting, taken as hosted while the settings are
+    invalid, so that the message reporting them leaks nothing); unchanged otherwise."""
+    if hosted is None:
+        try:
+            hosted = settings.current().hosted
+        except GenreLabError:
+            hosted = True
+    if not hosted:
         return text
     return _ABSOLUTE.sub(lambda m: public_path(m.group(0), roots), text)

@@ -38,7 +38,7 @@ def write_results(run: Run) -> None:
     run.write_predictions(0, pd.DataFrame({"track_id": ["a.00000"], "true": ["a"]}))
     run.write_history(0, [{"epoch": 1, "train_loss": 1.0}])
     run.write_confusion(0, [[1]], ["a"])
-    run.write_summary({"mean_acc": 1.0})
+    run.write_summary({"mean_acc": 1.0, "labels": ["a"]})
 
 
 def quick(run: Run, on_event: Callable, should_stop: Callable) -> None:

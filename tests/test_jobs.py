@@ -6,6 +6,7 @@ the ``jobs_root`` fixture allows the ``tests`` package through ``GENRELAB_EXECUT
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -201,13 +202,31 @@ def test_runs_left_running_by_dead_workers_are_marked_failed(jobs_root):
     orphan = create_run(job("quick"), root=jobs_root)
     orphan.set_status(RunStatus.RUNNING, pid=int(gone.stdout))
     recycled = create_run(job("quick"), root=jobs_root)
-    recycled.set_status(RunStatus.RUNNING, pid=os.getpid())  # alive, but not its worker
+    recycled.set_status(RunStatus.RUNNING, pid=os.getpid())  # alive, but not its worker:
+    status = json.loads((recycled.dir / "status.json").read_text())
+    status["pid_started"] -= 1  # the pid was another process's when the run started
+    (recycled.dir / "status.json").write_text(json.dumps(status))
+    legacy = create_run(job("quick"), root=jobs_root)  # recorded before start times were
+    legacy.set_status(RunStatus.RUNNING, pid=os.getpid())
+    status = json.loads((legacy.dir / "status.json").read_text())
+    (legacy.dir / "status.json").write_text(json.dumps({**status, "pid_started": None}))
 
     assert jobs.ensure_scheduler(jobs_root)
-    for run_id in (orphan.id, recycled.id):
+    for run_id in (orphan.id, recycled.id, legacy.id):
         run = wait_finished(jobs_root, run_id)
         assert run.status is RunStatus.FAILED
         assert "worker process is no longer running" in run.error
+
+
+def test_a_run_trained_in_this_process_reads_as_running(tmp_path):
+    """train_now records this process (no run id in its command line) as the run's worker."""
+    run = create_run(job("quick"), root=tmp_path)
+    run.set_status(RunStatus.RUNNING, pid=os.getpid())
+    assert run.worker_alive()
+    status = json.loads((run.dir / "status.json").read_text())
+    status["started"] = "2026-01-01T00:00:00+00:00"  # past the grace of a just-claimed run
+    (run.dir / "status.json").write_text(json.dumps(status))
+    assert load_run(run.id, tmp_path).status is RunStatus.RUNNING
 
 
 def test_two_processes_submitting_at_once(jobs_root):

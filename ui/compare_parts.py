@@ -22,9 +22,9 @@ from core.evaluation.comparison import (
 )
 from core.evaluation.report import confusion_figures, figure_html
 from core.runs import Run, load_run
-from core.runs.provenance import accuracy_text, provenance_text, settings_summary
+from core.runs.provenance import accuracy_text, settings_summary
 from ui.common import dataset_spec, play
-from ui.text import plain
+from ui.text import plain, provenance_markdown
 
 SCORE = st.column_config.NumberColumn(format="%.3f")
 
@@ -104,13 +104,13 @@ def provenance_captions(runs: list[Run], results: dict[str, RunResults]) -> None
     for run in runs:
         if run.id in results:
             st.caption(
-                f"**{results[run.id].label}** · {accuracy_text(run.summary)} · "
-                f"{settings_summary(run.run_config)}"
+                f"**{plain(results[run.id].label)}** · {accuracy_text(run.summary)} · "
+                f"{plain(settings_summary(run.run_config))}"
             )
     with st.expander("Provenance of the chosen runs: dataset, folds, settings, versions"):
         for run in runs:
             if run.id in results:
-                st.markdown(f"**{results[run.id].label}**  \n" + provenance_text(run))
+                st.markdown(f"**{plain(results[run.id].label)}**  \n" + provenance_markdown(run))
 
 
 def statistics_section(a: RunResults, b: RunResults) -> None:

@@ -9,8 +9,8 @@ import streamlit as st
 from core.errors import GenreLabError
 from core.policy import allowed
 from core.runs import Run, delete_run, note_run, rename_run, tag_run
-from core.runs.provenance import provenance_text
 from ui.access import current_actor
+from ui.text import provenance_markdown
 
 
 def manage_panel(runs: dict[str, Run]) -> None:
@@ -74,7 +74,7 @@ def manage_panel(runs: dict[str, Run]) -> None:
                 "Notes saved.",
             )
         try:
-            st.markdown(provenance_text(run))
+            st.markdown(provenance_markdown(run))
         except GenreLabError as exc:
             st.caption(str(exc))
         sure = st.checkbox(

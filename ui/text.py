@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 from core.public_paths import hide_paths
+from core.runs import Run
+from core.runs.provenance import provenance
 
 #: The characters that make Markdown load or run something, or restyle text: links and images
 #: (``[``, ``]``, ``!``), code, emphasis, HTML, tables, headings, and Streamlit's own directives
@@ -28,3 +30,9 @@ def plain(text: object) -> str:
 def error_text(exc: BaseException) -> str:
     """An error's message for the page: plain text, server paths hidden in hosted mode."""
     return plain(hide_paths(str(exc)))
+
+
+def provenance_markdown(run: Run) -> str:
+    """A run's :func:`~core.runs.provenance.provenance` as Markdown lines (``**what**: value``),
+    every value shown as plain text."""
+    return "  \n".join(f"**{what}**: {plain(value)}" for what, value in provenance(run))

@@ -36,7 +36,6 @@ from core.runs.validate import check_config
 from core.runs.worker import check_executor
 from core.storage.cleanup import clean_leftovers
 from core.storage.lock import try_lock
-from core.storage.process import pid_alive
 
 if TYPE_CHECKING:
     from core.policy import Actor
@@ -205,7 +204,7 @@ def _step(root: Path, workers: dict[str, _Worker], concurrency: int, grace: floa
     busy = len(workers)
     for run in runs:
         if run.status is RunStatus.RUNNING and run.id not in workers:
-            if _worker_alive(run):
+            if run.worker_alive():
                 busy += 1  # started by an earlier scheduler: let it finish
             else:
                 _record_exit(run, run.pid, None)
@@ -278,11 +277,6 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
-
-
-def _worker_alive(run: Run) -> bool:
-    """Whether the worker pid recorded for ``run`` is still a worker of this run."""
-    return bool(run.pid) and pid_alive(run.pid, marker=run.dir.name)
 
 
 def _log(message: str) -> None:

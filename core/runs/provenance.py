@@ -114,8 +114,3 @@ def provenance(run: Run) -> list[tuple[str, str]]:
 def provenance_frame(run: Run) -> pd.DataFrame:
     """:func:`provenance` as a two-column table (``what``, ``value``)."""
     return pd.DataFrame(provenance(run), columns=["what", "value"])
-
-
-def provenance_text(run: Run) -> str:
-    """:func:`provenance` as Markdown lines (``**what**: value``)."""
-    return "  \n".join(f"**{what}**: {value}" for what, value in provenance(run))

@@ -34,7 +34,7 @@ from core.runs.config import RunConfig
 from core.storage import quota
 from core.storage.atomic import dumps, open_atomic, write_json
 from core.storage.lock import locked
-from core.storage.process import pid_alive
+from core.storage.process import pid_alive, process_started
 from core.storage.publish import discard, publishing
 
 if TYPE_CHECKING:
@@ -121,6 +121,8 @@ class Run:
     started: datetime | None = None
     finished: datetime | None = None
     pid: int | None = None
+    #: When the process ``pid`` started (see :func:`core.storage.process.process_started`).
+    pid_started: int | None = None
     summary: dict | None = None
     #: Labels to find and group runs by (``meta.json``), in the order given.
     tags: list[str] = field(default_factory=list)
@@ -178,12 +180,11 @@ class Run:
         self.started = _time(state.get("started"))
         self.finished = _time(state.get("finished"))
         self.pid = state.get("pid")
+        self.pid_started = state.get("pid_started")
 
     def _reconcile(self) -> None:
         """Record the end of a running run whose worker is gone (see :meth:`from_dir`)."""
-        if self.status is not RunStatus.RUNNING or (
-            bool(self.pid) and pid_alive(self.pid, marker=self.id)
-        ):
+        if self.status is not RunStatus.RUNNING or self.worker_alive():
             return
         age = (datetime.now(UTC) - self.started).total_seconds() if self.started else math.inf
         if age < STALE_AFTER_S:  # just claimed: the scheduler records its exit code first
@@ -210,7 +211,18 @@ class Run:
             "started": iso(self.started),
             "finished": iso(self.finished),
             "pid": self.pid,
+            "pid_started": self.pid_started,
         }
+
+    def worker_alive(self) -> bool:
+        """Whether the process recorded as running this run is still that process (its pid
+        and start time; runs recorded before start times were: its pid and the run id in its
+        command line)."""
+        if not self.pid:
+            return False
+        if self.pid_started is not None:
+            return pid_alive(self.pid, started=self.pid_started)
+        return pid_alive(self.pid, marker=self.id)
 
     @property
     def run_config(self) -> RunConfig:
@@ -359,6 +371,7 @@ class Run:
             self.status, self.error = status, error
             if status is RunStatus.RUNNING:
                 self.started, self.pid = datetime.now(UTC), pid
+                self.pid_started = process_started(pid) if pid else None
             elif not status.active:
                 self.finished = datetime.now(UTC)
             write_json(self.dir / files.STATUS, self._status_dict())

@@ -4,8 +4,8 @@
   (:data:`MAX_BYTES`), so a 1 GB ``history.json`` costs nothing.
 - **Config** (:func:`check_config`, also when a job is submitted): the architecture within
   :data:`MODEL_LIMITS` and at most :data:`MAX_MODEL_PARAMETERS` weights for its input; mel
-  settings within :data:`MAX_MEL_VALUES_PER_SECOND` (hop length, mels and sample rate set the
-  cost of every prediction).
+  settings within :func:`core.audio.cost.check_cost` (checked as the config is parsed: hop
+  length, FFT size and mels set the cost of every prediction).
 - **Summary** (:func:`check_summary`): ``mean_acc`` a number in [0, 1], ``labels`` a list of
   distinct strings, and, where present, ``fold_acc``, ``input_shape`` and ``folds`` typed.
 - **Fold files**: history a list of per-epoch records (no more than the epochs trained),
@@ -58,10 +58,6 @@ MAX_BYTES: dict[str, int] = {
 MODEL_LIMITS: dict[str, int] = {"layers": 8, "channels": 1024, "kernel_size": 15, "pool": 8}
 #: Most weights one fold model may have (recommended: ~0.1 M; paper on 128 mels: ~4 M).
 MAX_MODEL_PARAMETERS = 50_000_000
-#: Most mel values per second of audio (n_mels x sample_rate / hop_length): the densest
-#: setting the Lab's widgets step to (256 mels at 44.1 kHz, hop 64), 32x the librosa preset.
-#: ``hop_length=1`` at 64 mels and 22.05 kHz costs 8x this bound.
-MAX_MEL_VALUES_PER_SECOND = 256 * 44100 / 64
 #: Most labels and the longest label.
 MAX_LABELS, MAX_LABEL_CHARS = 1000, 200
 #: Largest input side (frames, mels or pixels) and most input channels.
@@ -113,9 +109,9 @@ def _count(value: Any, low: int = 0, high: int = 2**31) -> bool:
 
 
 def check_config(config: RunConfig, input_shape: Any = None, n_classes: int = 10) -> None:
-    """ParamsError unless a training run's architecture and mel settings are within bounds
-    (with ``input_shape``, ``(H, W, C)``, its weight count for ``n_classes`` too). Checked
-    when a job is submitted, and on every load of a run."""
+    """ParamsError unless a training run's architecture is within bounds (with
+    ``input_shape``, ``(H, W, C)``, its weight count for ``n_classes`` too). Checked when a job
+    is submitted, and on every load of a run; mel settings are checked as MelParams are made."""
     train = config.train
     if train is None:
         return
@@ -128,15 +124,6 @@ def check_config(config: RunConfig, input_shape: Any = None, n_classes: int = 10
             raise ParamsError(f"{name} up to {max(values)}, above {limits[name]}.")
     if params["pool"] > limits["pool"]:
         raise ParamsError(f"pool {params['pool']} is above {limits['pool']}.")
-    mel = config.input.mel if config.input is not None else None
-    if mel is not None:
-        cost = mel.n_mels * mel.sample_rate / mel.hop_length
-        if cost > MAX_MEL_VALUES_PER_SECOND:
-            raise ParamsError(
-                f"the mel settings cost {cost:,.0f} values per second of audio "
-                f"(n_mels {mel.n_mels}, hop_length {mel.hop_length}), above "
-                f"{MAX_MEL_VALUES_PER_SECOND:,.0f}."
-            )
     if input_shape is not None:
         n = model_parameters(tuple(input_shape), params, n_classes)
         if n > MAX_MODEL_PARAMETERS:

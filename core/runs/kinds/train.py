@@ -7,6 +7,7 @@ a config in this process (the command line and tests).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -192,7 +193,7 @@ def run_here(
     :func:`train_now`); raises what stopped it."""
     from core.runs import RunStatus
 
-    run.set_status(RunStatus.RUNNING)
+    run.set_status(RunStatus.RUNNING, pid=os.getpid())  # readers see this process alive
     events = on_event or (lambda event: None)
 
     def emit(event: Event | dict[str, Any]) -> None:
