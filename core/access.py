@@ -29,7 +29,7 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -350,18 +350,40 @@ def submit_job(
     running (``cap`` <= 0: no limit). Counting and queueing happen under one lock, so two
     sessions of the same user submitting at once cannot pass the cap together.
     """
-    from core.runs import jobs, list_runs, models_root
+    from core.runs import jobs
     from core.runs.kinds import VERBS, kind_of
-    from core.storage import quota
 
     authorize(Actor(user, role), VERBS[kind_of(config)])
+    with _queue_room(user, cap, root):
+        return jobs.submit(config, name=name, user=user, root=root)
+
+
+def resume_job(
+    run_id: str, user: str, role: str = EDITOR, cap: int = 0, root: str | os.PathLike | None = None
+) -> Run:
+    """Queue a failed or cancelled training run again (see :func:`core.runs.jobs.resume`) for
+    ``user`` acting as ``role``: its owner or an admin, within the cap and quota of
+    :func:`submit_job`."""
+    from core.runs import jobs
+
+    with _queue_room(user, cap, root):
+        return jobs.resume(run_id, root, actor=Actor(user, role))
+
+
+@contextlib.contextmanager
+def _queue_room(user: str, cap: int, root: str | os.PathLike | None) -> Iterator[None]:
+    """Hold the queue's lock while ``user`` is checked against ``cap`` and their disk quota
+    and a job is queued."""
+    from core.runs import list_runs, models_root
+    from core.storage import quota
+
     folder = models_root(root)
     folder.mkdir(parents=True, exist_ok=True)
     with locked(folder / ".submit.lock"):
         if cap > 0:
             check_queue_cap(list_runs(folder), user, cap)
         quota.check_room(user, 0, "start a run")
-        return jobs.submit(config, name=name, user=user, root=root)
+        yield
 
 
 # ---- command line --------------------------------------------------------------------------------

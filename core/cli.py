@@ -221,6 +221,31 @@ def _runs_delete(args: argparse.Namespace) -> None:
         print(f"deleted {run_id}")
 
 
+def _runs_resume(args: argparse.Namespace) -> None:
+    import time
+
+    from core.access import resume_job
+    from core.runs import files, load_run
+    from core.runs.events import Resumed, read_events
+    from core.runs.provenance import accuracy_text
+
+    actor = _cli_actor(args)
+    run = resume_job(args.run_id, actor.user, actor.role)
+    kept = [e for e in read_events(run.dir / files.EVENTS)[0] if isinstance(e, Resumed)][-1].kept
+    folds = ", ".join(str(f + 1) for f in kept) or "none"
+    print(f"{run.id} queued again; folds kept from before: {folds}")
+    last = ""
+    while args.wait and (run := load_run(run.id)).status.active:
+        if (line := run.progress().text) != last:
+            print(line, flush=True)
+            last = line
+        time.sleep(2.0)
+    if args.wait:
+        print(f"{run.status.value}: {run.error or accuracy_text(run.summary)}")
+        if run.status.value != "completed":
+            raise SystemExit(1)
+
+
 def _front(args: argparse.Namespace) -> None:
     from core.front import serve
 
@@ -357,6 +382,13 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
     delete.add_argument("--user", default=None, help=user_help)
     delete.set_defaults(func=_runs_delete)
+    resume = runs_cmds.add_parser(
+        "resume", help="queue a failed or cancelled run again; it keeps its completed folds"
+    )
+    resume.add_argument("run_id")
+    resume.add_argument("--wait", action="store_true", help="print its progress until it ends")
+    resume.add_argument("--user", default=None, help=user_help)
+    resume.set_defaults(func=_runs_resume)
     _add_sweep_parser(groups)
     return parser
 

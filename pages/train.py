@@ -6,11 +6,13 @@ from core.audio.mel import PRESETS as MEL_PRESETS
 from core.audio.mel import MelParams
 from core.dataset.images import IMAGE_INPUTS
 from core.errors import GenreLabError
+from core.runs.kinds import training_runs
 from core.runs.kinds.train import run_config
 from core.training.config import PRESETS, TRAIN_PARAMS, available_frameworks, preset
 from core.training.plan import check_plan
 from ui.access import can_edit, submit_training
 from ui.common import current_dataset, dataset_spec
+from ui.run_manage import resume_panel, show_done
 from ui.run_monitor import active_runs, runs_table
 from ui.run_sharing import run_sharing_panel
 from ui.shell import require_shell
@@ -222,5 +224,7 @@ if st.button("Start training", type="primary", disabled=not (installed and can_e
         st.error(error_text(exc))
 
 active_runs()
+show_done()  # what the resume panel last did
+resume_panel(training_runs())
 runs_table()
 run_sharing_panel()

@@ -610,7 +610,7 @@ def test_a_run_is_renamed_tagged_and_deleted_in_the_manage_panel(server, session
     wait_text(page, PAGES["Home"][1], FIRST_LOAD_MS)
     go(page, "Compare")
     session.shot(page, "table-1440")
-    page.get_by_text("Manage runs: rename, tag, annotate, delete").click()
+    page.get_by_text("Manage runs: rename, tag, annotate, resume, delete").click()
     choose(page, "Run to manage", re.compile(re.escape(copy_id)))
     name = page.get_by_role("textbox", name="Name", exact=True)
     name.fill("managed in the browser")

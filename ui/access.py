@@ -29,6 +29,7 @@ from core.access import (
     login_succeeded,
     login_wait,
     read_config,
+    resume_job,
     submit_job,
 )
 from core.errors import GenreLabError
@@ -91,10 +92,20 @@ def can_edit() -> bool:
 
 def submit_training(config: RunConfig | dict, name: str) -> Run:
     """Queue a job of any kind for this session's user, within hosted mode's per-user cap."""
-    limits = settings.current()
-    cap = limits.max_queued_per_user if limits.hosted else 0
     actor = current_actor()
-    return submit_job(config, name, actor.user, actor.role, cap)
+    return submit_job(config, name, actor.user, actor.role, _queue_cap())
+
+
+def resume_training(run_id: str) -> Run:
+    """Queue a failed or cancelled training run again for this session's user (its owner or an
+    admin), within the same cap."""
+    actor = current_actor()
+    return resume_job(run_id, actor.user, actor.role, _queue_cap())
+
+
+def _queue_cap() -> int:
+    limits = settings.current()
+    return limits.max_queued_per_user if limits.hosted else 0
 
 
 def _secrets() -> dict:

@@ -1,4 +1,4 @@
-"""The Manage panel: rename, tag, annotate or delete one run (its owner or an admin)."""
+"""The Manage panel: rename, tag, annotate, resume or delete one run (its owner or an admin)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import streamlit as st
 
 from core.errors import GenreLabError
 from core.policy import allowed
-from core.runs import Run, delete_run, note_run, rename_run, tag_run
-from ui.access import current_actor
+from core.runs import Run, RunStatus, delete_run, note_run, rename_run, tag_run
+from ui.access import current_actor, resume_training
 from ui.text import provenance_markdown
 
 
 def manage_panel(runs: dict[str, Run]) -> None:
-    """An expander to pick one of ``runs`` and change its name, tags and notes, or delete it."""
-    with st.expander("Manage runs: rename, tag, annotate, delete", icon=":material/edit:"):
+    """An expander to pick one of ``runs`` and change its name, tags and notes, resume it (when
+    it failed or was cancelled) or delete it."""
+    with st.expander("Manage runs: rename, tag, annotate, resume, delete", icon=":material/edit:"):
         if not runs:
             st.caption("No runs to manage.")
             return
@@ -73,6 +74,7 @@ def manage_panel(runs: dict[str, Run]) -> None:
                 lambda: note_run(run_id, field("notes"), actor=actor),
                 "Notes saved.",
             )
+        _resume(run, editable)
         try:
             st.markdown(provenance_markdown(run))
         except GenreLabError as exc:
@@ -93,6 +95,49 @@ def manage_panel(runs: dict[str, Run]) -> None:
             type="primary",
             icon=":material/delete:",
         )
+
+
+def resume_panel(runs: list[Run]) -> None:
+    """An expander to resume one of the failed or cancelled training runs among ``runs`` (none:
+    nothing is drawn)."""
+    stopped = {r.id: r for r in runs if _resumable(r)}
+    if not stopped:
+        return
+    with st.expander(f"Resume a stopped run ({len(stopped)})", icon=":material/restart_alt:"):
+        run_id = st.selectbox(
+            "Stopped run",
+            list(stopped),
+            format_func=lambda i: f"{stopped[i].label} · {stopped[i].status.value} · {i}",
+            key="rs_run",
+        )
+        run = stopped[run_id]
+        _resume(run, allowed(current_actor(), owner=run.user))
+
+
+def _resumable(run: Run) -> bool:
+    stopped = run.status in (RunStatus.FAILED, RunStatus.CANCELLED)
+    return stopped and not run.damaged and run.run_config.train is not None
+
+
+def _resume(run: Run, editable: bool) -> None:
+    """For a failed or cancelled training run: what it completed, and a button to resume it."""
+    if not _resumable(run):
+        return
+    done = run.completed_folds()
+    k = run.run_config.n_folds
+    st.info(
+        f"This run {run.status.value} with {len(done)} of {k} folds complete. Resuming it keeps "
+        "them and trains only the missing folds, with the same settings and the same folds.",
+        icon=":material/restart_alt:",
+    )
+    _button(
+        "Resume run",
+        f"mg_resume_{run.id}",
+        editable,
+        lambda: resume_training(run.id),
+        f"Resumed {run.label}: it is queued.",
+        icon=":material/play_arrow:",
+    )
 
 
 def _button(

@@ -64,14 +64,22 @@ def _show_active(run: Run) -> None:
         )
 
 
+_ACTIVE_SEEN = "active_runs_seen"
+
+
 @st.fragment(run_every=2)
 def active_runs() -> None:
-    """Queued and running jobs of everyone, refreshed every 2 s without rerunning the page."""
+    """Queued and running jobs of everyone, refreshed every 2 s without rerunning the page
+    (the whole page reruns once when one of them has ended)."""
     try:
         jobs.ensure_scheduler()
     except GenreLabError as exc:
         st.error(error_text(exc))
     active = [r for r in list_runs() if r.status.active]
+    ids, before = {r.id for r in active}, st.session_state.get(_ACTIVE_SEEN, set())
+    st.session_state[_ACTIVE_SEEN] = ids
+    if before - ids:  # a job ended: the panels outside this fragment (share, manage) list it
+        st.rerun(scope="app")
     st.subheader("Running and queued")
     if not active:
         st.caption("No job is running. Finished runs are listed below.")

@@ -4,8 +4,8 @@ into where the run stands (:class:`Progress`).
 Events (their JSON ``type`` in brackets, as written since the first version):
 :class:`Stage` (``stage``), :class:`FeaturesDone` (``features``), :class:`FoldStarted`
 (``fold_start``), :class:`EpochEnded` (``epoch``), :class:`FoldEnded` (``fold_end``),
-:class:`FoldFailed` (``fold_failed``), :class:`RunEnded` (``run_end``); any other type (a
-job's own ticks) reads as :class:`Other`.
+:class:`FoldFailed` (``fold_failed``), :class:`RunEnded` (``run_end``), :class:`Resumed`
+(``resumed``); any other type (a job's own ticks) reads as :class:`Other`.
 Executors report with ``on_event(event)``, an event or its dict (``event.to_dict()``); the one
 writer is :func:`append_event`, the one reader :func:`read_events`.
 
@@ -138,6 +138,15 @@ class RunEnded(Event):
 
 
 @dataclass(frozen=True)
+class Resumed(Event):
+    """``user`` queued the failed or cancelled run again; folds ``kept`` stay as they were."""
+
+    TYPE: ClassVar[str] = "resumed"
+    user: str = ""
+    kept: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Other(Event):
     """An event of a type this version does not know, kept as its dict."""
 
@@ -151,7 +160,16 @@ class Other(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
-    for cls in (Stage, FeaturesDone, FoldStarted, EpochEnded, FoldEnded, FoldFailed, RunEnded)
+    for cls in (
+        Stage,
+        FeaturesDone,
+        FoldStarted,
+        EpochEnded,
+        FoldEnded,
+        FoldFailed,
+        RunEnded,
+        Resumed,
+    )
 }
 
 
@@ -310,6 +328,12 @@ def progress(events: Iterable[Event]) -> Progress:
             p.fold_errors[e.fold] = e.error
         elif isinstance(e, RunEnded):
             p.stage, p.finished = "finished", True
+        elif isinstance(e, Resumed):  # the earlier attempt counts for its kept folds only
+            kept = set(e.kept)
+            p.stage, p.finished, p.fold_errors = "resumed", False, {}
+            p.fold_acc = {f: a for f, a in p.fold_acc.items() if f in kept}
+            p.fold_epochs = {f: n for f, n in p.fold_epochs.items() if f in kept}
+            rows = [r for r in rows if r["fold"] in kept]
     if rows:
         p.history = _history(rows)
     if not p.finished:

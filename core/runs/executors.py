@@ -3,7 +3,9 @@
 ``local`` (the default) trains the folds one after another in the run's worker process. ``ray``
 sends each fold to a Ray cluster as one task (``GENRELAB_RAY_ADDRESS``: a cluster's address,
 or ``local`` to start a Ray on this machine), so folds train in parallel where the cluster has
-room. Either way the folds are computed once, by the caller, and each fold is trained by
+room. Either way the folds are computed once, by the caller, folds an earlier attempt of the
+run completed are kept (a resumed run, see :func:`core.runs.jobs.resume`), and each other fold
+is trained by
 :func:`train_and_write_fold`, which publishes the fold's folder (``fold_<i>/``) into the run
 folder by rename: a fold is there complete or not at all, and the run folder reads the same
 whichever executor wrote it.
@@ -19,6 +21,7 @@ event) and the run fails with the reason. Cancelling the run cancels its tasks
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -33,11 +36,11 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from core import settings
-from core.errors import Cancelled, GenreLabError
+from core.errors import Cancelled, GenreLabError, RunError
 from core.runs import files
-from core.runs.events import Event, FoldFailed
+from core.runs.events import Event, FoldFailed, Stage
 from core.runs.registry import Run
-from core.storage.atomic import fsync_dir
+from core.storage.atomic import fsync_dir, write_json
 from core.training.config import TrainConfig
 from core.training.kfold import train_one_fold
 from core.training.loop import FoldResult, save_weights
@@ -108,22 +111,15 @@ def train_and_write_fold(
     emit = on_event or run.append_event
     stop = should_stop or run.cancel_requested
     result = train_one_fold(X, y, job.fold, job.index, job.k, job.train, job.n_classes, emit, stop)
-    write_fold(run, result, y[result.test_idx], job.clips, job.labels)
-    return FoldOutcome(
-        job.index,
-        float(result.test_acc),
-        int(result.best_epoch),
-        float(result.seconds),
-        tuple(int(n) for n in result.input_shape),
-    )
+    return write_fold(run, result, y[result.test_idx], job.clips, job.labels)
 
 
 def write_fold(
     run: Run, result: FoldResult, true: np.ndarray, clips: pd.DataFrame, labels: list[str]
-) -> None:
-    """Write a trained fold's weights, history, predictions and confusion matrix (``true``:
-    the test clips' labels), assembled in a hidden folder and renamed to ``fold_<i>/``
-    (replacing an earlier attempt's)."""
+) -> FoldOutcome:
+    """Write a trained fold's weights, history, predictions, confusion matrix (``true``: the
+    test clips' labels) and outcome, assembled in a hidden folder and renamed to ``fold_<i>/``
+    (replacing an earlier attempt's); returns the outcome."""
     import pandas as pd
 
     from core.evaluation.metrics import confusion
@@ -146,9 +142,37 @@ def write_fold(
         probs = pd.DataFrame(result.test_proba, columns=labels)
         stage.write_predictions(i, pd.concat([table, probs], axis=1))
         stage.write_confusion(i, confusion(table["true"], table["predicted"], labels), labels)
+        outcome = FoldOutcome(
+            i,
+            float(result.test_acc),
+            int(result.best_epoch),
+            float(result.seconds),
+            tuple(int(n) for n in result.input_shape),
+        )
+        write_json(stage.fold_dir(i, create=False) / files.OUTCOME, dataclasses.asdict(outcome))
         _publish(stage.fold_dir(i, create=False), run.fold_dir(i, create=False))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return outcome
+
+
+def kept_fold(run: Run, job: FoldJob) -> FoldOutcome | None:
+    """The outcome of fold ``job.index`` as an earlier attempt of ``run`` wrote it, when its
+    folder is complete (weights, predictions, outcome) and tested exactly the clips the fold
+    tests now; None otherwise (the fold is trained again)."""
+    from core.runs.validate import read_json
+
+    fold = run.fold_dir(job.index, create=False)
+    try:
+        record = read_json(fold / files.OUTCOME, dict)
+        tested = run.read_predictions(job.index)["track_id"].astype(str).tolist()
+        outcome = FoldOutcome(**{**record, "input_shape": tuple(record["input_shape"])})
+    except (OSError, RunError, KeyError, TypeError, ValueError):
+        return None
+    expected = job.clips["track_id"].astype(str).to_numpy()[job.fold[1]].tolist()
+    if tested != expected or not run.model_path(job.index).is_file():
+        return None
+    return outcome
 
 
 def _publish(tmp: Path, dest: Path) -> None:
@@ -172,19 +196,28 @@ def run_folds(
     should_stop: Callable[[], bool],
 ) -> list[FoldOutcome]:
     """Train every fold of ``run`` (rows of ``X``, labels ``y`` indexing ``labels``, clips
-    ``clips``) with the executor the settings name; outcomes by fold.
+    ``clips``) with the executor the settings name; outcomes by fold. A fold an earlier
+    attempt of the run completed is kept (see :func:`kept_fold`): a resumed run trains only
+    the folds it is missing.
 
     Raises Cancelled when ``should_stop()`` turns true, :class:`ExecutorError` (with the
     reason) when a fold fails, :class:`ClusterUnreachable` when Ray is chosen but not there.
     """
     n_classes, k = int(np.max(y)) + 1, len(folds)
-    jobs = [
-        FoldJob(str(run.dir), run.config, fold, i, k, n_classes, clips, labels)
-        for i, fold in enumerate(folds)
-    ]
+    jobs, kept = [], []
+    for i, fold in enumerate(folds):
+        job = FoldJob(str(run.dir), run.config, fold, i, k, n_classes, clips, labels)
+        outcome = kept_fold(run, job)
+        if outcome is None:
+            jobs.append(job)
+        else:
+            kept.append(outcome)
+            on_event(Stage(f"fold {i + 1} of {k} kept from the earlier attempt"))
     if settings.current().executor == "ray":
-        return _run_on_ray(X, y, jobs, should_stop)
-    return [train_and_write_fold(X, y, job, on_event, should_stop) for job in jobs]
+        trained = _run_on_ray(X, y, jobs, should_stop) if jobs else []
+    else:
+        trained = [train_and_write_fold(X, y, job, on_event, should_stop) for job in jobs]
+    return sorted([*kept, *trained], key=lambda o: o.fold)
 
 
 # ---- Ray -------------------------------------------------------------------------------------

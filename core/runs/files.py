@@ -11,7 +11,8 @@ Layout::
     error.txt          traceback of a failed run
     worker.log         the worker process's stdout and stderr
     .lock              held while a small file is read-modified-written
-    fold_<i>/          history.json, predictions.csv, confusion.json, and model.pt or model.keras
+    fold_<i>/          history.json, predictions.csv, confusion.json, model.pt or model.keras,
+                       and outcome.json (its accuracy, for resuming the run; not exported)
 
 Examples
 --------
@@ -38,6 +39,7 @@ LOCK = ".lock"
 HISTORY = "history.json"
 PREDICTIONS = "predictions.csv"
 CONFUSION = "confusion.json"
+OUTCOME = "outcome.json"
 
 FOLD_PREFIX = "fold_"
 #: A fold folder's name (``fold_0``, ``fold_1``...).

@@ -9,9 +9,10 @@ queued runs oldest first, each in its own worker process (:mod:`core.runs.worker
 fewer than ``concurrency`` are running, and exits when nothing is queued or running.
 
 A worker that dies (crash, SIGKILL, out of memory) leaves its run failed and the queue goes
-on. ``cancel`` flags a run: a queued run is cancelled at once, a running worker stops at its
-next ``should_stop()`` check; one that does not check in time gets SIGTERM after
-``cancel_grace`` seconds (raising ``Cancelled`` in the worker), and SIGKILL after as many again.
+on; ``resume`` queues a failed or cancelled training run again, keeping its completed folds.
+``cancel`` flags a run: a queued run is cancelled at once, a running worker stops at its next
+``should_stop()`` check; one that does not check in time gets SIGTERM after ``cancel_grace``
+seconds (raising ``Cancelled`` in the worker), and SIGKILL after as many again.
 The scheduler writes its log to ``ROOT/.scheduler.log``, each worker to its run's ``worker.log``.
 """
 
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from core import settings
 from core.runs import Run, RunStatus, create_run, files, list_runs, load_run, models_root
 from core.runs.config import RunConfig
+from core.runs.events import Resumed
 from core.runs.validate import check_config
 from core.runs.worker import check_executor
 from core.storage.cleanup import clean_leftovers
@@ -95,6 +97,39 @@ def cancel(run_id: str, root: str | os.PathLike | None = None, actor: Actor | No
         run.append_event({"type": "cancelled_by", "user": actor.user})
         run.request_cancel()
         run.set_status(RunStatus.CANCELLED, only_from=[RunStatus.QUEUED])
+    return load_run(run_id, root)
+
+
+def resume(run_id: str, root: str | os.PathLike | None = None, actor: Actor | None = None) -> Run:
+    """Queue the failed or cancelled training run ``run_id`` again: it keeps the folds it
+    completed (see :func:`core.runs.executors.kept_fold`), trains the others and writes its
+    summary from all of them.
+
+    Only its owner or an admin may (AccessError; ``actor`` None: the local user); who resumed
+    and which folds are kept is recorded as a ``resumed`` event. RunError for a damaged run or
+    one that is not a failed or cancelled training run. Returns the queued run.
+    """
+    from core.errors import RunError
+    from core.policy import authorize
+
+    run = load_run(run_id, root)
+    if run.damaged:
+        raise RunError(f"Run {run.label!r} cannot be resumed: {run.damaged}")
+    stopped = (RunStatus.FAILED, RunStatus.CANCELLED)
+    if run.status not in stopped or run.run_config.train is None:
+        raise RunError(
+            f"Only a failed or cancelled training run can be resumed; {run.label!r} is a "
+            f"{run.status.value} {run.run_config.kind} job."
+        )
+    actor = authorize(actor, "resume this run", owner=run.user)
+    check_config(run.run_config)
+    kept = run.completed_folds()
+    (run.dir / files.CANCEL).unlink(missing_ok=True)
+    (run.dir / files.ERROR).unlink(missing_ok=True)
+    run.append_event(Resumed(user=actor.user, kept=kept))
+    if not run.set_status(RunStatus.QUEUED, only_from=stopped):
+        raise RunError(f"Run {run.label!r} changed meanwhile: it was not resumed.")
+    ensure_scheduler(root)
     return load_run(run_id, root)
 
 

@@ -251,6 +251,13 @@ class Run:
         )
         return sorted(int(i) for i in found if i.isdigit())
 
+    def completed_folds(self) -> list[int]:
+        """The folds whose folder holds their outcome: trained and written whole (a resumed
+        run keeps them, see :func:`core.runs.jobs.resume`)."""
+        return [
+            f for f in self.folds() if (self.fold_dir(f, create=False) / files.OUTCOME).is_file()
+        ]
+
     def read_history(self, fold: int) -> list[dict]:
         """Per-epoch history of one fold, as written by :meth:`write_history` (checked by
         :func:`core.runs.validate.read_history`)."""
@@ -372,6 +379,8 @@ class Run:
             if status is RunStatus.RUNNING:
                 self.started, self.pid = datetime.now(UTC), pid
                 self.pid_started = process_started(pid) if pid else None
+            elif status is RunStatus.QUEUED:  # queued again (resumed): not started yet
+                self.started = self.finished = self.pid = self.pid_started = None
             elif not status.active:
                 self.finished = datetime.now(UTC)
             write_json(self.dir / files.STATUS, self._status_dict())
