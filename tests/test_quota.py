@@ -138,3 +138,41 @@ def test_no_quota_outside_hosted_mode(hosted):
     with settings.use(dataclasses.replace(settings.current(), hosted=False)):
         library.save_upload("a.zip", _random(3 * MB), actor=Actor("ann"))
         assert quota.room("ann") is None
+
+
+def _upload_as_ann(n: int) -> str:
+    """One of several processes uploading for ann at once (see the test below)."""
+    try:
+        library.save_upload(f"{n}.zip", _random(3 * MB // 4 + n), actor=Actor("ann"))
+    except QuotaError:
+        return "refused"
+    return "saved"
+
+
+def test_parallel_uploads_of_one_user_cannot_pass_the_quota_together(hosted):
+    from tests.test_concurrency import run_together
+
+    outcomes = run_together([(_upload_as_ann, (n,)) for n in range(4)])
+    assert sorted(outcomes) == ["refused", "refused", "saved", "saved"]  # 2 x 0.75 MB fit in 2 MB
+    assert _on_disk(hosted / "uploads") <= 2 * MB
+    assert quota._reserved() == []  # every reservation released
+
+
+def test_a_killed_writers_reservation_is_not_counted(hosted):
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    folder = hosted / ".owners" / ".reserved"
+    folder.mkdir(parents=True)
+    (folder / f"{int(gone.stdout)}-dead.json").write_text('{"user": "ann", "bytes": 2097152}')
+    with quota.reserve("ann", MB, "write") as held:  # the dead 2 MB do not count
+        assert held == MB and quota._reserved() == [("ann", MB)]
+        with pytest.raises(QuotaError, match="your disk quota"):
+            library.save_upload("big.zip", _random(MB + 1), actor=Actor("ann"))  # 1 MB held
+    assert not (folder / f"{int(gone.stdout)}-dead.json").exists()

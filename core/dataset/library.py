@@ -77,9 +77,9 @@ def save_upload(
     digest = hashlib.sha256(data).hexdigest()[:16]
     target = upload_dir / f"{Path(name).name.removesuffix(suffix)}-{digest}{suffix}"
     if not target.exists():
-        quota.check_room(user, len(data), f"upload {Path(name).name}")
-        write_bytes(target, data)
-        quota.claim("uploads", target, user)
+        with quota.reserve(user, len(data), f"upload {Path(name).name}"):
+            write_bytes(target, data)
+            quota.claim("uploads", target, user)
     return target
 
 
@@ -92,13 +92,14 @@ def unpack_dataset(archive: Path, unpack_root: Path | None = None) -> Path:
     if dest.is_dir():
         return dest
     user = quota.owner("uploads", archive) if archive.parent == s.uploads_dir else ""
-    left = quota.room(user)
-    limit = s.max_archive_bytes if left is None else min(s.max_archive_bytes, left)
-    try:
-        unpack_archive(archive, dest, max_bytes=limit)
+    what = f"unpack {archive.name}"
+    try:  # hold what is left of the quota (up to the archive limit) while unpacking
+        with quota.reserve(user, s.max_archive_bytes, what, up_to=True) as held:
+            limit = s.max_archive_bytes if held is None else held
+            unpack_archive(archive, dest, max_bytes=limit)
+            quota.claim("datasets", dest, user)
     except ArchiveTooLarge as exc:
         if limit < s.max_archive_bytes:
-            quota.check_room(user, exc.needed, f"unpack {archive.name}")  # says which quota
+            quota.check_room(user, exc.needed, what)  # says which quota
         raise
-    quota.claim("datasets", dest, user)
     return dest

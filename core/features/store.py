@@ -314,7 +314,24 @@ def _build(
 ) -> None:
     shape = (len(usable), *params.feature_shape)
     dtype = np.uint8 if params.image else np.float32
-    _check_space(folder, shape, dtype, user)
+    need = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    with quota.reserve(user, need, "build these features"):  # held while it is written
+        _check_disk(folder, need)
+        _write_features(folder, key, usable, skipped, params, progress, stop, workers, shape, dtype)
+
+
+def _write_features(
+    folder: Path,
+    key: str,
+    usable: pd.DataFrame,
+    skipped: pd.DataFrame,
+    params: MelParams,
+    progress: Progress | None,
+    stop: Callable[[], bool],
+    workers: int,
+    shape: tuple[int, ...],
+    dtype: type,
+) -> None:
     X = np.lib.format.open_memmap(folder / _ARRAY, mode="w+", dtype=dtype, shape=shape)
     seconds = np.zeros(len(usable))
     failed: dict[int, str] = {}
@@ -414,9 +431,7 @@ def _compact(array: Path, keep: np.ndarray) -> None:
         del src, dst
 
 
-def _check_space(folder: Path, shape: tuple[int, ...], dtype: type, user: str) -> None:
-    need = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    quota.check_room(user, need, "build these features")
+def _check_disk(folder: Path, need: int) -> None:
     free = shutil.disk_usage(folder).free
     if need > free:
         raise DatasetError(

@@ -5,15 +5,23 @@ Four categories hold what users make: uploaded archives (``uploads``), archives 
 recorded when it is written (:func:`claim`); :func:`core.access.delete_stored` deletes one. In
 hosted mode (``GENRELAB_HOSTED=1``) every write first asks :func:`check_room`, which raises
 :class:`~core.errors.QuotaError` when it would pass the user's quota
-(``GENRELAB_QUOTA_USER_MB``) or the server's (``GENRELAB_QUOTA_TOTAL_MB``)::
+(``GENRELAB_QUOTA_USER_MB``) or the server's (``GENRELAB_QUOTA_TOTAL_MB``). A write that
+takes time holds its bytes with :func:`reserve` while it writes, so that two writes at once (two
+sessions of one user uploading together) cannot pass a quota together::
 
-    check_room("ann", len(data), "upload this archive")   # before writing
+    check_room("ann", len(data), "upload this archive")   # a quick check
+    with reserve("ann", len(data), "upload this archive"):  # checked and held while writing
+        ...
     table = usage()                                         # user, category, items, bytes
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +39,7 @@ CATEGORIES: dict[str, str] = {
     "runs": "runs",
 }
 _OWNERS = ".owners"
+_RESERVED = ".reserved"
 
 
 @dataclass(frozen=True)
@@ -128,14 +137,68 @@ def check_room(user: str, more: int, what: str) -> None:
             )
 
 
+@contextlib.contextmanager
+def reserve(user: str, more: int, what: str, up_to: bool = False) -> Iterator[int | None]:
+    """Check that ``user`` may write ``more`` bytes (to ``what``; QuotaError otherwise) and hold
+    them, counted as used, until the block ends; yields the bytes held (None outside hosted
+    mode, where there are no quotas). With ``up_to``, hold what is left of the quotas, at most
+    ``more``, instead of refusing.
+
+    The check and the reservation happen under one lock, so concurrent writers are counted
+    against each other; a reservation of a killed process is ignored (its pid is gone).
+    """
+    from core.storage.atomic import write_json
+    from core.storage.lock import locked
+
+    if not settings.current().hosted:
+        yield None
+        return
+    folder = _reservations()
+    folder.mkdir(parents=True, exist_ok=True)
+    with locked(folder / ".lock"):
+        if up_to:
+            more = min(more, room(user) or 0)
+        check_room(user, more, what)
+        record = folder / f"{os.getpid()}-{secrets.token_hex(6)}.json"
+        write_json(record, {"user": user, "bytes": int(more)})
+    try:
+        yield more
+    finally:
+        record.unlink(missing_ok=True)
+
+
+def _reserved() -> list[tuple[str, int]]:
+    """``(user, bytes)`` of every reservation held by a live process."""
+    from core.storage.process import pid_alive
+
+    held, folder = [], _reservations()
+    for record in folder.glob("*.json") if folder.is_dir() else ():
+        pid = record.name.split("-", 1)[0]
+        try:
+            if not (pid.isdigit() and pid_alive(int(pid))):
+                record.unlink(missing_ok=True)  # its writer was killed
+                continue
+            data = json.loads(record.read_text(encoding="utf-8"))
+            held.append((str(data["user"]), int(data["bytes"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # released meanwhile, or being written
+    return held
+
+
+def _reservations() -> Path:
+    return settings.current().data_dir / _OWNERS / _RESERVED
+
+
 def _quotas(user: str) -> list[tuple[int, int, str, str]]:
     """``(used, limit, whose, variable)`` of each quota that applies to ``user``: theirs (not
-    for '', the server's own) and the server's."""
-    s, everything = settings.current(), items()
-    total = sum(i.bytes for i in everything)
+    for '', the server's own) and the server's; bytes reserved by writes under way count as
+    used."""
+    s = settings.current()
+    everything = [(i.user, i.bytes) for i in items()] + _reserved()
+    total = sum(n for _, n in everything)
     quotas = [(total, s.quota_total_mb * 2**20, "this server's", "GENRELAB_QUOTA_TOTAL_MB")]
     if user:
-        mine = sum(i.bytes for i in everything if i.user == user)
+        mine = sum(n for who, n in everything if who == user)
         quotas.insert(0, (mine, s.quota_user_mb * 2**20, "your", "GENRELAB_QUOTA_USER_MB"))
     return quotas
 
