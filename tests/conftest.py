@@ -49,6 +49,30 @@ def write_tone(
     return path
 
 
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    return int(out.stdout)
+
+
+def write_pitches(root: Path, seconds: float = 1.0) -> Path:
+    """A dataset of two labels told apart by pitch (``low``, ``high``), six tones of
+    ``seconds`` each, one folder per label; returns ``root``."""
+    for label, base in (("low", 220.0), ("high", 1760.0)):
+        for i in range(6):
+            freq = base * (1 + 0.05 * i)
+            write_tone(root / label / f"{label}{i}.wav", seconds=seconds, freq=freq)
+    return root
+
+
 @pytest.fixture(autouse=True)
 def _fresh_login_throttle():
     """Each test starts with no failed logins on record (the throttle is server-wide)."""

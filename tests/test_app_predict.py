@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.audio.mel import PRESETS
 from core.runs.kinds.train import run_config, train_now
 from core.training.config import preset
-from tests.conftest import write_tone
+from tests.conftest import write_pitches
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -21,9 +21,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("tones")
-    for label, base in (("low", 220.0), ("high", 1760.0)):
-        for i in range(6):
-            write_tone(root / label / f"{label}{i}.wav", seconds=1.0, freq=base * (1 + 0.05 * i))
+    write_pitches(root)
     train = preset("paper", "torch", epochs=3, k=2, batch_size=4, patience=0, val_fraction=0)
     mel = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)
     return train_now(run_config(str(root), train, mel=mel), name="tones")  # the app's models dir

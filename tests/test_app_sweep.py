@@ -14,7 +14,7 @@ from core.runs import create_run, worker
 from core.runs.kinds.train import run_config
 from core.sweeps import create_sweep, parse_param, sweep_job
 from core.training.config import preset
-from tests.conftest import write_tone
+from tests.conftest import write_pitches
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -23,9 +23,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 def swept(tmp_path_factory):
     """Two labels told apart by pitch, and a finished grid sweep over the learning rate."""
     root = tmp_path_factory.mktemp("sweep_page")
-    for label, base in (("low", 220.0), ("high", 1760.0)):
-        for i in range(6):
-            write_tone(root / label / f"{label}{i}.wav", seconds=3.0, freq=base * (1 + 0.05 * i))
+    write_pitches(root, seconds=3.0)
     train = preset("paper", "torch", epochs=1, k=2, batch_size=4, patience=0, val_fraction=0.0)
     config = run_config(str(root), train, mel=PRESETS["fast"])
     sweep = create_sweep(

@@ -14,7 +14,7 @@ from core.runs import RunStatus, jobs, load_run
 from core.runs.kinds.train import run_config, train_now
 from core.training import load_weights, predict_proba
 from core.training.config import TrainConfig, preset
-from tests.conftest import write_tone
+from tests.conftest import write_pitches
 
 MEL = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)
 
@@ -23,10 +23,7 @@ MEL = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)
 def tiny_dataset(tmp_path_factory) -> Path:
     """Two labels told apart by pitch, six 1 s clips each."""
     root = tmp_path_factory.mktemp("tiny")
-    for label, base in (("low", 220.0), ("high", 1760.0)):
-        for i in range(6):
-            write_tone(root / label / f"{label}{i}.wav", seconds=1.0, freq=base * (1 + 0.05 * i))
-    return root
+    return write_pitches(root)
 
 
 def _config(dataset: Path, framework: str) -> dict:

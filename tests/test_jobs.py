@@ -19,6 +19,7 @@ import pytest
 from core.errors import Cancelled, ParamsError
 from core.runs import Run, RunError, RunStatus, create_run, delete_run, jobs, list_runs, load_run
 from core.settings import ROOT
+from tests.conftest import dead_pid
 
 TIMEOUT_S = 30.0
 
@@ -193,14 +194,8 @@ def test_workers_that_ignore_cancel_are_terminated_then_killed(jobs_root):
 
 
 def test_runs_left_running_by_dead_workers_are_marked_failed(jobs_root):
-    gone = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
     orphan = create_run(job("quick"), root=jobs_root)
-    orphan.set_status(RunStatus.RUNNING, pid=int(gone.stdout))
+    orphan.set_status(RunStatus.RUNNING, pid=dead_pid())
     recycled = create_run(job("quick"), root=jobs_root)
     recycled.set_status(RunStatus.RUNNING, pid=os.getpid())  # alive, but not its worker:
     status = json.loads((recycled.dir / "status.json").read_text())

@@ -17,17 +17,13 @@ from core.errors import AudioError
 from core.predict import check_upload_size, clip_warnings, load_predictor, predict
 from core.runs.kinds.train import run_config, train_now
 from core.training.config import preset
-from tests.conftest import write_tone
+from tests.conftest import write_pitches
 
 
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory):
     root = tmp_path_factory.mktemp("predict")
-    for label, base in (("low", 220.0), ("high", 1760.0)):
-        for i in range(6):
-            write_tone(
-                root / "data" / label / f"{label}{i}.wav", seconds=1.0, freq=base * (1 + 0.05 * i)
-            )
+    write_pitches(root / "data")
     train = preset("paper", "torch", epochs=4, k=2, batch_size=4, patience=0, val_fraction=0)
     mel = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)
     run = train_now(run_config(str(root / "data"), train, mel=mel), root=root / "models")

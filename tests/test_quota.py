@@ -20,7 +20,7 @@ from core.errors import QuotaError
 from core.features import compute_features
 from core.runs import RunStatus, create_run, list_runs
 from core.storage import quota
-from tests.conftest import write_tone
+from tests.conftest import dead_pid, write_tone
 
 MB = 2**20
 
@@ -159,20 +159,12 @@ def test_parallel_uploads_of_one_user_cannot_pass_the_quota_together(hosted):
 
 
 def test_a_killed_writers_reservation_is_not_counted(hosted):
-    import subprocess
-    import sys
-
-    gone = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        text=True,
-        capture_output=True,
-        check=True,
-    )
+    gone = dead_pid()
     folder = hosted / ".owners" / ".reserved"
     folder.mkdir(parents=True)
-    (folder / f"{int(gone.stdout)}-dead.json").write_text('{"user": "ann", "bytes": 2097152}')
+    (folder / f"{gone}-dead.json").write_text('{"user": "ann", "bytes": 2097152}')
     with quota.reserve("ann", MB, "write") as held:  # the dead 2 MB do not count
         assert held == MB and quota._reserved() == [("ann", MB)]
         with pytest.raises(QuotaError, match="your disk quota"):
             library.save_upload("big.zip", _random(MB + 1), actor=Actor("ann"))  # 1 MB held
-    assert not (folder / f"{int(gone.stdout)}-dead.json").exists()
+    assert not (folder / f"{gone}-dead.json").exists()

@@ -23,7 +23,7 @@ from core.runs.executors import FoldJob, kept_fold
 from core.runs.kinds.train import run_config, train_now
 from core.settings import ROOT
 from core.training.config import preset
-from tests.conftest import write_tone
+from tests.conftest import write_pitches
 
 APP = str(ROOT / "app.py")
 MEL = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)
@@ -33,10 +33,7 @@ MEL = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)
 def tones(tmp_path_factory) -> Path:
     """Low and high tones, six 1 s clips each."""
     root = tmp_path_factory.mktemp("resume") / "data"
-    for label, base in (("low", 220.0), ("high", 1760.0)):
-        for i in range(6):
-            write_tone(root / label / f"{label}{i}.wav", seconds=1.0, freq=base * (1 + 0.05 * i))
-    return root
+    return write_pitches(root)
 
 
 def _config(data: Path):

@@ -25,7 +25,7 @@ from core.sweeps import (
 )
 from core.sweeps.sweep import execute_sweep
 from core.training.config import preset
-from tests.conftest import write_tone
+from tests.conftest import write_pitches
 
 MEL = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)
 
@@ -34,10 +34,7 @@ MEL = PRESETS["fast"].replace(duration=1.0, segment_seconds=None)
 def tones(tmp_path_factory) -> Path:
     """Two labels told apart by pitch, six 3 s clips each (the fast mel preset's segment)."""
     root = tmp_path_factory.mktemp("sweep_tones")
-    for label, base in (("low", 220.0), ("high", 1760.0)):
-        for i in range(6):
-            write_tone(root / label / f"{label}{i}.wav", seconds=3.0, freq=base * (1 + 0.05 * i))
-    return root
+    return write_pitches(root, seconds=3.0)
 
 
 def _base(dataset: Path):

@@ -179,12 +179,14 @@ def compute_features(
         raise DatasetError("No readable audio clip in this dataset to compute features from.")
     root.mkdir(parents=True, exist_ok=True)
     remove_leftovers(root)
+    shape, dtype = _array_layout(len(usable), params)
+    need = int(np.prod(shape)) * np.dtype(dtype).itemsize
     try:
-        with publishing(root / key) as tmp:
-            _build(
-                tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers, user
-            )
-        quota.claim("features", root / key, user)
+        with quota.reserve(user, need, "build these features"):  # held while it is written
+            _check_disk(root, need)
+            with publishing(root / key) as tmp:
+                _build(tmp, key, usable, skipped, params, progress, _stopper(should_stop), workers)
+            quota.claim("features", root / key, user)
     except FileExistsError:  # another process finished the same store first: use theirs
         pass
     return open_store(key, root)
@@ -301,6 +303,11 @@ def _key(usable: pd.DataFrame, params: MelParams) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _array_layout(n_clips: int, params: MelParams) -> tuple[tuple[int, ...], type]:
+    """The shape and dtype of the features array of ``n_clips`` clips."""
+    return (n_clips, *params.feature_shape), np.uint8 if params.image else np.float32
+
+
 def _build(
     folder: Path,
     key: str,
@@ -310,28 +317,8 @@ def _build(
     progress: Progress | None,
     stop: Callable[[], bool],
     workers: int,
-    user: str,
 ) -> None:
-    shape = (len(usable), *params.feature_shape)
-    dtype = np.uint8 if params.image else np.float32
-    need = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    with quota.reserve(user, need, "build these features"):  # held while it is written
-        _check_disk(folder, need)
-        _write_features(folder, key, usable, skipped, params, progress, stop, workers, shape, dtype)
-
-
-def _write_features(
-    folder: Path,
-    key: str,
-    usable: pd.DataFrame,
-    skipped: pd.DataFrame,
-    params: MelParams,
-    progress: Progress | None,
-    stop: Callable[[], bool],
-    workers: int,
-    shape: tuple[int, ...],
-    dtype: type,
-) -> None:
+    shape, dtype = _array_layout(len(usable), params)
     X = np.lib.format.open_memmap(folder / _ARRAY, mode="w+", dtype=dtype, shape=shape)
     seconds = np.zeros(len(usable))
     failed: dict[int, str] = {}
@@ -431,12 +418,12 @@ def _compact(array: Path, keep: np.ndarray) -> None:
         del src, dst
 
 
-def _check_disk(folder: Path, need: int) -> None:
-    free = shutil.disk_usage(folder).free
+def _check_disk(root: Path, need: int) -> None:
+    free = shutil.disk_usage(root).free
     if need > free:
         raise DatasetError(
             f"Not enough disk space for these features: they need {need / 2**30:.2f} GiB, "
-            f"{free / 2**30:.2f} GiB are free in {folder.parent}."
+            f"{free / 2**30:.2f} GiB are free in {root}."
         )
 
 
