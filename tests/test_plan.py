@@ -13,7 +13,7 @@ import pytest
 from core.audio.mel import PRESETS
 from core.dataset import Dataset
 from core.errors import ParamsError
-from core.evaluation import fold_stats
+from core.evaluation.metrics import fold_stats
 from core.runs import RunConfig, RunInput, RunStatus, list_runs
 from core.training.config import preset
 from core.training.plan import MIN_VALID_CLIPS, check_plan
@@ -107,7 +107,7 @@ def test_interval_is_clipped_to_0_1_and_says_when_folds_are_few():
 def test_fold_test_sizes_beside_accuracy_and_the_few_folds_note(tmp_path):
     import shutil
 
-    from core.evaluation import RunResults, fold_table_with_sizes, stats_table
+    from core.evaluation.comparison import RunResults, fold_table_with_sizes, stats_table
     from core.runs import load_run
 
     v1 = Path(__file__).parent / "data" / "run_v1" / "20261202-003815-9ff1"
