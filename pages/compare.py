@@ -16,7 +16,7 @@ from ui.common import current_dataset
 from ui.run_manage import manage_panel, show_done
 from ui.runs_table import RUN_COLUMN_CONFIG, RUN_COLUMNS
 from ui.shell import require_shell
-from ui.text import error_text, plain
+from ui.text import error_text, plain, run_option
 from ui.view_link import share
 
 require_shell()
@@ -75,7 +75,7 @@ chosen = st.multiselect(
     "Runs to compare",
     [i for i in completed if i in listed],
     key="cmp_runs",
-    format_func=lambda i: f"{runs[i].label} · {i}" if runs[i].name else i,
+    format_func=lambda i: run_option(runs[i]),
     help="Each run's settings and provenance are listed below the selection",
     placeholder="Pick two or more completed runs (the filters above narrow this list)",
 )
@@ -122,9 +122,13 @@ else:
 a, b = results[0], (results[1] if len(results) > 1 else None)
 if len(results) > 2:
     c1, c2 = st.columns(2)
-    a = by_id[c1.selectbox("Run A", chosen, format_func=lambda i: by_id[i].label, key="cmp_a")]
+
+    def option(run_id: str) -> str:
+        return run_option(by_id[run_id])
+
+    a = by_id[c1.selectbox("Run A", chosen, format_func=option, key="cmp_a")]
     others = [i for i in chosen if i != a.id]
-    b = by_id[c2.selectbox("Run B", others, format_func=lambda i: by_id[i].label, key="cmp_b")]
+    b = by_id[c2.selectbox("Run B", others, format_func=option, key="cmp_b")]
     st.caption("Statistics and confusion matrices compare run B with run A.")
 
 st.download_button(

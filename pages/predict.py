@@ -62,7 +62,9 @@ table = runs_frame(completed)
 spec = dataset_spec()
 same = table[table["source"] == spec]
 best = (same if len(same) else table).sort_values("mean_acc", ascending=False).iloc[0]["id"]
-labels = {row.id: f"{row.name} · {row.accuracy} · {row.settings}" for row in table.itertuples()}
+labels = {  # the id too: two runs may share a name and settings
+    row.id: f"{row.name} · {row.accuracy} · {row.settings} · {row.id}" for row in table.itertuples()
+}
 linked = st.query_params.get("run")
 if linked is not None and linked not in labels:
     st.warning(f"The linked run {plain(repr(linked))} is not among the completed runs (deleted?).")

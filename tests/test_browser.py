@@ -11,6 +11,7 @@ opened by URL could run without the app's navigation.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -591,7 +592,6 @@ def _old_run(server: Server, run_id: str, layout: str = "") -> str:
     """A copy of the v1 run folder (tests/data/run_v1: 1 s tones, 2 folds) in the server's models
     folder as ``run_id``; with ``layout``, its summary records that dataset layout."""
     import json
-    import shutil
 
     shutil.copytree(REPO / "tests" / "data" / "run_v1" / V1_RUN, server.models_dir / run_id)
     if layout:
@@ -602,6 +602,8 @@ def _old_run(server: Server, run_id: str, layout: str = "") -> str:
 
 
 def test_a_run_is_renamed_tagged_and_deleted_in_the_manage_panel(server, session):
+    from playwright.sync_api import expect
+
     copy_id = _old_run(server, "20200101-000000-b0b0")
     page = session.page()
     page.set_viewport_size({"width": 1440, "height": 1800})
@@ -613,11 +615,14 @@ def test_a_run_is_renamed_tagged_and_deleted_in_the_manage_panel(server, session
     page.get_by_text("Manage runs: rename, tag, annotate, resume, delete").click()
     choose(page, "Run to manage", re.compile(re.escape(copy_id)))
     name = page.get_by_role("textbox", name="Name", exact=True)
+    expect(name).to_have_value("v1 run", timeout=STEP_MS)  # the panel drawn for the copy
     name.fill("managed in the browser")
     name.press("Enter")
     settle(page)
     page.get_by_role("button", name="Save name").click()
+    wait_text(page, "Renamed.")
     settle(page)
+    assert load_run(copy_id, server.models_dir).name == "managed in the browser"
     tags = page.get_by_role("textbox", name="Tags (comma-separated)")
     tags.fill("baseline, browser")
     tags.press("Enter")
@@ -625,6 +630,10 @@ def test_a_run_is_renamed_tagged_and_deleted_in_the_manage_panel(server, session
     page.get_by_role("button", name="Save tags").click()
     settle(page)
     wait_text(page, "Tags saved.")
+    search = page.get_by_role("textbox", name="Search")  # its row in view among many runs
+    search.fill("managed in the browser")
+    search.press("Enter")
+    settle(page)
     table = page.locator('[data-testid="stDataFrame"]').first
     row = table.locator("tr").filter(has_text="managed in the browser")
     row.filter(has_text="baseline, browser").wait_for(state="attached")
@@ -647,6 +656,8 @@ def test_a_run_is_renamed_tagged_and_deleted_in_the_manage_panel(server, session
 
 def test_predict_warns_for_a_demo_run_and_refuses_a_10_ms_clip(server, session, tmp_path):
     run_id = _old_run(server, "20200101-000000-de70", layout="demo")
+    # twins with the same name and settings, not trained on the demo: the link picks by id
+    twins = [_old_run(server, f"20200101-000000-{t}") for t in ("0001", "fffe")]
     clip = SHARED_GTZAN / "audio_sample" / "blues" / "blues.00000.wav"
     if not clip.exists():
         clip = write_tone(tmp_path / "recording.wav", seconds=12.0)
@@ -674,3 +685,6 @@ def test_predict_warns_for_a_demo_run_and_refuses_a_10_ms_clip(server, session, 
     session.shot(page, "refused")
     assert "blip.wav" in error.first.inner_text()
     assert page.locator('[data-testid="stMetric"]').filter(has_text="Predicted genre").count() == 0
+    assert run_id in shown_link(page)
+    for twin in twins:
+        shutil.rmtree(server.models_dir / twin)

@@ -24,7 +24,7 @@ from core.evaluation.report import confusion_figures, figure_html
 from core.runs import Run, load_run
 from core.runs.provenance import accuracy_text, settings_summary
 from ui.common import dataset_spec, play
-from ui.text import plain, provenance_markdown
+from ui.text import plain, provenance_markdown, run_option
 
 SCORE = st.column_config.NumberColumn(format="%.3f")
 
@@ -220,7 +220,9 @@ def wrong_section(results: list[RunResults], dataset: Dataset | None) -> None:
     """The clips a run got wrong, with confidence, Sturm's flags and a player."""
     by_id = {r.id: r for r in results}
     run = by_id[
-        st.selectbox("Run", list(by_id), format_func=lambda i: by_id[i].label, key="cmp_wrong_run")
+        st.selectbox(
+            "Run", list(by_id), format_func=lambda i: run_option(by_id[i]), key="cmp_wrong_run"
+        )
     ]
     wrong = run.wrong()
     if wrong.empty:

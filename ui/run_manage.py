@@ -10,7 +10,7 @@ from core.errors import GenreLabError
 from core.policy import allowed
 from core.runs import Run, RunStatus, delete_run, note_run, rename_run, tag_run
 from ui.access import current_actor, resume_training
-from ui.text import provenance_markdown
+from ui.text import provenance_markdown, run_option
 
 
 def manage_panel(runs: dict[str, Run]) -> None:
@@ -25,7 +25,7 @@ def manage_panel(runs: dict[str, Run]) -> None:
             "Run to manage",
             ids,
             index=ids.index(kept) if kept in ids else 0,  # a renamed run's option is redrawn
-            format_func=lambda i: f"{runs[i].label} · {i}" if runs[i].name else i,
+            format_func=lambda i: run_option(runs[i]),
             key="mg_run",
         )
         st.session_state["mg_kept"] = run_id
@@ -107,7 +107,7 @@ def resume_panel(runs: list[Run]) -> None:
         run_id = st.selectbox(
             "Stopped run",
             list(stopped),
-            format_func=lambda i: f"{stopped[i].label} · {stopped[i].status.value} · {i}",
+            format_func=lambda i: f"{run_option(stopped[i])} · {stopped[i].status.value}",
             key="rs_run",
         )
         run = stopped[run_id]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from core.evaluation.comparison import RunResults
 from core.public_paths import hide_paths
 from core.runs import Run
 from core.runs.provenance import provenance
@@ -36,3 +37,9 @@ def provenance_markdown(run: Run) -> str:
     """A run's :func:`~core.runs.provenance.provenance` as Markdown lines (``**what**: value``),
     every value shown as plain text."""
     return "  \n".join(f"**{what}**: {plain(value)}" for what, value in provenance(run))
+
+
+def run_option(run: Run | RunResults) -> str:
+    """A run as a choice in a select box: its name and id (two runs may share a name, and a
+    select box tells its choices apart by their text)."""
+    return run.id if run.label == run.id else f"{run.label} · {run.id}"
