@@ -329,6 +329,40 @@ def test_a_page_url_is_the_first_request_of_a_fresh_server(server, session, tmp_
         fresh.stop()
 
 
+def test_the_train_form_keeps_its_values_when_a_fresh_session_resumes_a_run(
+    server, session, tmp_path
+):
+    """Measured without the first-run rerun in ui/shell.py: on a fresh server, resuming a run
+    from the Train page's first view set every field of the form to its minimum (1 epoch,
+    batch 1, lr 1e-06...), and the next run started would have used them."""
+    import json
+
+    stopped = tmp_path / "models" / "20200101-000000-5709"  # the v1 run, cancelled
+    shutil.copytree(REPO / "tests" / "data" / "run_v1" / V1_RUN, stopped)
+    status = json.loads((stopped / "status.json").read_text())
+    (stopped / "status.json").write_text(json.dumps({**status, "status": "cancelled"}))
+    models = stopped.parent
+    fresh = start_server(server.data_dir, models, ARTIFACTS / "browser-resume.log")
+    try:
+        page = session.page()
+        page.goto(f"{fresh.url}/train")
+        wait_title(page, "Train", FIRST_LOAD_MS)
+        page.get_by_text("Resume a stopped run").first.wait_for(timeout=FIRST_LOAD_MS)
+        time.sleep(4)  # as a user reads the page
+        page.get_by_text("Resume a stopped run").first.click()
+        time.sleep(2)
+        page.get_by_role("button", name="Resume run").click()
+        wait_text(page, "it is queued")
+        time.sleep(3)  # the job monitor refreshes meanwhile
+        settle(page)
+        session.shot(page, "resumed")
+        epochs = page.get_by_label("Epochs", exact=True).input_value()
+        batch = page.get_by_label("Batch size", exact=True).input_value()
+        assert (epochs, batch) == ("30", "10"), (epochs, batch)
+    finally:
+        fresh.stop()
+
+
 def test_every_page_opens_from_the_navigation(server, session):
     page = session.page()
     page.goto(server.url)

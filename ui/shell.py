@@ -19,6 +19,7 @@ from ui.common import dataset_picker
 from ui.view_link import begin_view, link_box
 
 _MARK = "_shell_built"
+_SESSION_STARTED = "_session_started"
 
 
 def _pages() -> list:
@@ -51,6 +52,12 @@ def build_shell(mark: bool = True):
     access_gate(pages)  # stops here on an invalid setting, with its name
     _cleaned_at_start()
     page = st.navigation(pages, position="hidden")
+    if not st.session_state.get(_SESSION_STARTED):
+        # Widget ids include the page's, and a session's first run computes them as the main
+        # script's: a widget drawn then loses its value at the next run (a form would fall
+        # back to its minimums). Rerun before drawing anything.
+        st.session_state[_SESSION_STARTED] = True
+        st.rerun()
     _navigation(pages)
     begin_view(page)
     dataset_picker()
