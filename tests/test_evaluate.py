@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from core import evaluation as ev
+from core.evaluation import comparison, metrics
 from core.evaluation.report import build_report, confusion_figures
 from core.runs import create_run, load_run
 
@@ -21,27 +21,27 @@ PRED = ["blues", "jazz", "jazz", "jazz", "rock", "rock", "rock", "blues", "rock"
 
 
 def test_accuracy_and_confusion_match_sklearn():
-    assert ev.accuracy(TRUE, PRED) == pytest.approx(accuracy_score(TRUE, PRED)) == 0.7
-    assert math.isnan(ev.accuracy([], []))
+    assert metrics.accuracy(TRUE, PRED) == pytest.approx(accuracy_score(TRUE, PRED)) == 0.7
+    assert math.isnan(metrics.accuracy([], []))
     np.testing.assert_array_equal(
-        ev.confusion(TRUE, PRED, LABELS), confusion_matrix(TRUE, PRED, labels=LABELS)
+        metrics.confusion(TRUE, PRED, LABELS), confusion_matrix(TRUE, PRED, labels=LABELS)
     )
     # a label missing from ``labels`` is left out, as in scikit-learn
     np.testing.assert_array_equal(
-        ev.confusion(TRUE, PRED, ["rock", "jazz"]),
+        metrics.confusion(TRUE, PRED, ["rock", "jazz"]),
         confusion_matrix(TRUE, PRED, labels=["rock", "jazz"]),
     )
 
 
 def test_row_normalise_keeps_empty_rows_zero():
-    m = ev.row_normalise([[2, 2], [0, 0]])
+    m = metrics.row_normalise([[2, 2], [0, 0]])
     np.testing.assert_allclose(m, [[0.5, 0.5], [0, 0]])
 
 
 def test_per_class_scores_match_sklearn_including_zero_division():
     labels = [*LABELS, "pop"]  # pop: never true, never predicted -> 0, like zero_division=0
     pred = ["pop" if p == "blues" and t == "rock" else p for t, p in zip(TRUE, PRED, strict=True)]
-    scores = ev.per_class_scores(TRUE, pred, labels)
+    scores = metrics.per_class_scores(TRUE, pred, labels)
     p, r, f, s = precision_recall_fscore_support(TRUE, pred, labels=labels, zero_division=0)
     np.testing.assert_allclose(scores["precision"], p)
     np.testing.assert_allclose(scores["recall"], r)
@@ -52,11 +52,11 @@ def test_per_class_scores_match_sklearn_including_zero_division():
 
 def test_fold_stats_t_interval():
     acc = [0.61, 0.55, 0.58, 0.66, 0.52]
-    s = ev.fold_stats(acc)
+    s = metrics.fold_stats(acc)
     low, high = stats.t.interval(0.95, 4, loc=np.mean(acc), scale=stats.sem(acc))
     assert (s.n, s.mean, s.std) == (5, pytest.approx(0.584), pytest.approx(np.std(acc, ddof=1)))
     assert (s.low, s.high) == (pytest.approx(low), pytest.approx(high))
-    one = ev.fold_stats([0.7])
+    one = metrics.fold_stats([0.7])
     assert one.mean == 0.7 and math.isnan(one.std) and math.isnan(one.low)
 
 
@@ -64,13 +64,13 @@ def test_paired_t_test_sign_and_value():
     a, b = [0.50, 0.55, 0.60, 0.52], [0.58, 0.60, 0.61, 0.60]
     d = np.subtract(b, a)
     t = d.mean() / (d.std(ddof=1) / math.sqrt(len(d)))  # by hand
-    result = ev.paired_t_test(a, b)
+    result = metrics.paired_t_test(a, b)
     assert result.statistic == pytest.approx(t) and result.statistic > 0
     assert result.p_value == pytest.approx(2 * stats.t.sf(t, 3))
-    assert ev.paired_t_test(a, a).p_value == 1.0
-    assert ev.paired_t_test(a, np.add(a, 0.1)).p_value == 0.0
+    assert metrics.paired_t_test(a, a).p_value == 1.0
+    assert metrics.paired_t_test(a, np.add(a, 0.1)).p_value == 0.0
     with pytest.raises(ValueError):
-        ev.paired_t_test([0.5], [0.6])
+        metrics.paired_t_test([0.5], [0.6])
 
 
 def _outcomes(both: int, only_a: int, only_b: int, neither: int):
@@ -80,16 +80,16 @@ def _outcomes(both: int, only_a: int, only_b: int, neither: int):
 
 
 def test_mcnemar_exact_binomial_by_hand():
-    m = ev.mcnemar(*_outcomes(50, 1, 9, 5))
+    m = metrics.mcnemar(*_outcomes(50, 1, 9, 5))
     assert (m.n, m.only_a, m.only_b) == (65, 1, 9)
     # 2 * P(X <= 1), X ~ Bin(10, 1/2) = 2 * (1 + 10) / 1024
     assert m.test.p_value == pytest.approx(22 / 1024) and "exact" in m.test.method
-    assert ev.mcnemar(*_outcomes(5, 4, 4, 1)).test.p_value == 1.0  # capped at 1
-    assert ev.mcnemar(*_outcomes(5, 0, 0, 1), exact=False).test.p_value == 1.0
+    assert metrics.mcnemar(*_outcomes(5, 4, 4, 1)).test.p_value == 1.0  # capped at 1
+    assert metrics.mcnemar(*_outcomes(5, 0, 0, 1), exact=False).test.p_value == 1.0
 
 
 def test_mcnemar_chi_square_with_continuity_correction_by_hand():
-    m = ev.mcnemar(*_outcomes(100, 10, 30, 20))
+    m = metrics.mcnemar(*_outcomes(100, 10, 30, 20))
     statistic = (abs(10 - 30) - 1) ** 2 / 40  # 9.025
     assert m.test.statistic == pytest.approx(statistic)
     # chi-square with one degree of freedom: sf(x) = erfc(sqrt(x / 2))
@@ -100,14 +100,14 @@ def test_mcnemar_chi_square_with_continuity_correction_by_hand():
 def test_settings_diff_and_table():
     a = {"dataset": "demo", "train": {"lr": 0.001, "k": 5, "model_params": {}}, "input": {"x": 1}}
     b = {"dataset": "demo", "train": {"lr": 0.003, "k": 5, "model_params": {"c": [8, 16]}}}
-    assert ev.settings_diff(a, b) == {
+    assert comparison.settings_diff(a, b) == {
         "train.lr": (0.001, 0.003),
         "train.model_params": ("{}", None),
         "input.x": (1, None),
         "train.model_params.c": (None, "[8, 16]"),
     }
-    assert ev.settings_diff(a, a) == {}
-    table = ev.settings_table({"A": a, "B": b})
+    assert comparison.settings_diff(a, a) == {}
+    table = comparison.settings_table({"A": a, "B": b})
     assert table.loc["train.lr", "differs"] and not table.loc["train.k", "differs"]
     assert table.loc["train.lr", "B"] == "0.003" and table.loc["input.x", "B"] == ""
 
@@ -162,10 +162,10 @@ def _fake_run(root, name, correct, folds=((0, 1, 2, 3), (4, 5, 6, 7)), seed=0, l
                 for e in (1, 2, 3)
             ],
         )
-        run.write_confusion(f, ev.confusion(true, pred, labels), labels)
+        run.write_confusion(f, metrics.confusion(true, pred, labels), labels)
     run.write_summary({"labels": labels, "mean_acc": 0.0})
     run.set_status("completed")
-    return ev.RunResults.from_run(load_run(run.id, root))
+    return comparison.RunResults.from_run(load_run(run.id, root))
 
 
 @pytest.fixture
@@ -192,8 +192,8 @@ def test_run_results_from_a_run_folder(two_runs):
 
 def test_compare_same_folds_in_plain_words(two_runs):
     a, b = two_runs
-    assert ev.fold_mismatches(a, b) == []
-    c = ev.compare(a, b)
+    assert comparison.fold_mismatches(a, b) == []
+    c = comparison.compare(a, b)
     assert c.t_test is not None and c.mcnemar is not None
     # fold accuracies 0.75, 0.5 (A) and 1, 1 (B): t = 0.375 / (0.177 / sqrt 2) = 3, 1 d.f.
     assert c.t_test.statistic == pytest.approx(3.0)
@@ -210,10 +210,10 @@ def test_compare_same_folds_in_plain_words(two_runs):
 def test_compare_warns_when_folds_differ(tmp_path, two_runs):
     a, _ = two_runs
     other = _fake_run(tmp_path, "C", [1] * 8, folds=((0, 2, 4, 6), (1, 3, 5, 7)), seed=1)
-    reasons = ev.fold_mismatches(a, other)
+    reasons = comparison.fold_mismatches(a, other)
     assert any("seed differs (0 vs 1)" in r for r in reasons)
     assert any("fold(s) 1, 2 tested different clips" in r for r in reasons)
-    c = ev.compare(a, other)
+    c = comparison.compare(a, other)
     assert c.t_test is None and "cannot be compared fold by fold" in c.text[0]
     assert c.mcnemar is not None and c.mcnemar.n == 8  # the same clips, pooled
 
@@ -228,11 +228,11 @@ def test_clip_facts_from_the_manifest(two_runs):
             "faults": ["mislabel", "artist_repetition", "exact_repetition;clipping"],
         }
     )
-    facts = ev.with_clip_facts(a.wrong(), manifest).set_index("track_id")
+    facts = comparison.with_clip_facts(a.wrong(), manifest).set_index("track_id")
     assert facts.loc["clip2", "known_fault"] and facts.loc["clip6", "known_fault"]
     assert not facts.loc["clip4", "known_fault"]
     assert facts.loc["clip6", "flags"] == "exact repetition, clipping"
-    none = ev.with_clip_facts(a.wrong(), pd.DataFrame(columns=["track_id"]))
+    none = comparison.with_clip_facts(a.wrong(), pd.DataFrame(columns=["track_id"]))
     assert (none["path"] == "").all() and not none["known_fault"].any()
 
 
@@ -261,4 +261,4 @@ def test_a_run_without_fold_results_is_refused(tmp_path):
 
     run = create_run({"train": {}}, name="empty", root=tmp_path)
     with pytest.raises(RunError, match="saved no fold results"):
-        ev.RunResults.from_run(run)
+        comparison.RunResults.from_run(run)
