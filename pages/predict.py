@@ -17,7 +17,7 @@ from ui.access import can_edit, submit_training
 from ui.common import current_dataset, dataset_spec
 from ui.run_monitor import active_runs
 from ui.shell import require_shell
-from ui.text import error_text, plain
+from ui.text import error_text, plain, run_option
 from ui.view_link import share
 
 require_shell()
@@ -62,8 +62,10 @@ table = runs_frame(completed)
 spec = dataset_spec()
 same = table[table["source"] == spec]
 best = (same if len(same) else table).sort_values("mean_acc", ascending=False).iloc[0]["id"]
-labels = {  # the id too: two runs may share a name and settings
-    row.id: f"{row.name} · {row.accuracy} · {row.settings} · {row.id}" for row in table.itertuples()
+by_id = {run.id: run for run in completed}
+labels = {  # the id too, in view: two runs may share a name and settings
+    row.id: f"{run_option(by_id[row.id])} · {row.accuracy} · {row.settings}"
+    for row in table.itertuples()
 }
 linked = st.query_params.get("run")
 if linked is not None and linked not in labels:
